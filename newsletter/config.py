@@ -1,0 +1,294 @@
+"""sources.yaml + environment -> validated, frozen settings.
+
+Every mistake is reported with the file, the line, the source id and the field, and unknown
+keys are errors: a typo must not silently turn a setting off. Secrets come only from the
+environment (X_BEARER_TOKEN, ...), never from the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import ConfigError
+from .model import SourceKind
+
+SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ARXIV_CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
+
+
+@dataclass(frozen=True)
+class NewsletterSettings:
+    title: str = "AI 뉴스"
+    timezone: str = "Asia/Seoul"
+    site_url: str = "https://news.example.com"
+    contact: str = "curator@example.com"  # named in the User-Agent so sites can reach us
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    concurrency: int = 8  # requests in flight across all hosts
+    per_host: int = 2  # requests in flight to one host
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_body_mb: float = 10.0
+    max_redirects: int = 5
+    retry_after_cap: float = 60.0  # wait at most this long when a server says Retry-After
+    arxiv_interval: float = 3.0  # arXiv's terms: one connection, >= 3 s between requests
+    stale_after_days: int = 4  # an arXiv listing older than this (weekends included) is stale
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    id: str
+    kind: SourceKind
+    name: str
+    section: str
+    url: str = ""  # feed URL, arXiv listing base, or an X profile's web URL
+    enabled: bool = True
+    categories: tuple[str, ...] = ()  # arxiv
+    announce_types: tuple[str, ...] = ("new", "cross")  # arxiv
+    api_url: str = ""  # arxiv API, X API v2 base
+    handle: str = ""  # x
+    include_replies: bool = False  # x
+    include_reposts: bool = False  # x
+    max_results: int = 50  # x posts per request
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: str
+    newsletter: NewsletterSettings
+    collect: CollectSettings
+    sources: tuple[SourceConfig, ...]
+    x_bearer_token: str = field(default="", repr=False)
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise ConfigError(f"no source with id {source_id!r}", path=self.path, source_id=source_id)
+
+    def disabled_reason(self, source: SourceConfig) -> str:
+        """Why a configured source will not be collected, or "" if it will."""
+        if not source.enabled:
+            return "disabled in config"
+        if source.kind is SourceKind.X and not self.x_bearer_token:
+            return "X_BEARER_TOKEN is not set"
+        return ""
+
+    @property
+    def active_sources(self) -> tuple[SourceConfig, ...]:
+        return tuple(s for s in self.sources if not self.disabled_reason(s))
+
+
+_REQUIRED_BY_KIND = {
+    SourceKind.FEED: ("url",),
+    SourceKind.ARXIV: ("url", "categories"),
+    SourceKind.X: ("handle", "api_url"),
+}
+_ALLOWED_BY_KIND = {
+    SourceKind.FEED: {"id", "kind", "name", "section", "url", "enabled"},
+    SourceKind.ARXIV: {"id", "kind", "name", "section", "url", "enabled", "categories",
+                       "announce_types", "api_url"},
+    SourceKind.X: {"id", "kind", "name", "section", "url", "enabled", "handle", "api_url",
+                   "include_replies", "include_reposts", "max_results"},
+}
+
+
+def load_settings(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a sources.yaml; raise ConfigError naming what is wrong and where."""
+    environ = os.environ if environ is None else environ
+    path_str = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError("file not found", path=path_str) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read: {e}", path=path_str) from e
+    try:
+        document = yaml.safe_load(text)
+        lines = _source_lines(yaml.compose(text))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"not valid YAML: {e}", path=path_str) from e
+    return parse_settings(document, path=path_str, environ=environ, lines=lines)
+
+
+def _source_lines(root: yaml.Node | None) -> list[int]:
+    """1-based line of each entry under `sources:`, so errors can point at it."""
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "sources" and isinstance(value, yaml.SequenceNode):
+            return [node.start_mark.line + 1 for node in value.value]
+    return []
+
+
+def parse_settings(
+    document: Any, *, path: str = "sources.yaml", environ: Mapping[str, str] | None = None,
+    lines: list[int] | None = None,
+) -> Settings:
+    environ = {} if environ is None else environ
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError("the top level must be a mapping with 'newsletter' and 'sources'", path=path)
+    _reject_unknown(document, {"newsletter", "collect", "sources"}, path=path)
+    newsletter = _section(NewsletterSettings, document.get("newsletter"), "newsletter", path)
+    try:
+        newsletter.zone
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(f"unknown time zone {newsletter.timezone!r}", path=path,
+                          field="newsletter.timezone") from e
+    if urlsplit(newsletter.site_url).scheme not in ("http", "https"):
+        raise ConfigError("must be an http(s) URL", path=path, field="newsletter.site_url")
+    collect = _section(CollectSettings, document.get("collect"), "collect", path)
+    for f in fields(CollectSettings):
+        if getattr(collect, f.name) <= 0:
+            raise ConfigError("must be a positive number", path=path, field=f"collect.{f.name}")
+
+    raw_sources = document.get("sources") or []
+    if not isinstance(raw_sources, list):
+        raise ConfigError("must be a list of sources", path=path, field="sources")
+    lines = lines or []
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_sources):
+        where = f"{path}:{lines[index]}" if index < len(lines) else path
+        source = _parse_source(raw, index, where)
+        if source.id in seen:
+            raise ConfigError("duplicate id", path=where, source_id=source.id, field="id")
+        seen.add(source.id)
+        sources.append(source)
+    return Settings(
+        path=path,
+        newsletter=newsletter,
+        collect=collect,
+        sources=tuple(sources),
+        x_bearer_token=environ.get("X_BEARER_TOKEN", "").strip(),
+    )
+
+
+def _reject_unknown(mapping: dict, allowed: set[str], *, path: str, source_id: str = "",
+                    prefix: str = "") -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise ConfigError(
+                f"unknown key (allowed: {', '.join(sorted(allowed))})",
+                path=path, source_id=source_id, field=f"{prefix}{key}",
+            )
+
+
+def _section(cls, raw: Any, name: str, path: str):
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a mapping", path=path, field=name)
+    defaults = {f.name: f.default for f in fields(cls)}
+    _reject_unknown(raw, set(defaults), path=path, prefix=f"{name}.")
+    values = {}
+    for key, value in raw.items():
+        expected = type(defaults[key])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise ConfigError(f"must be {expected.__name__}, got {value!r}", path=path,
+                              field=f"{name}.{key}")
+        values[key] = value
+    return cls(**values)
+
+
+def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"source #{index + 1} must be a mapping", path=where)
+    source_id = raw.get("id")
+    if not isinstance(source_id, str) or not SOURCE_ID_RE.match(source_id):
+        raise ConfigError(
+            f"source #{index + 1}: id must be lower-case letters, digits and '-', got {source_id!r}",
+            path=where, field="id",
+        )
+    try:
+        kind = SourceKind(raw.get("kind"))
+    except ValueError as e:
+        raise ConfigError(
+            f"kind must be one of {', '.join(k.value for k in SourceKind)}, got {raw.get('kind')!r}",
+            path=where, source_id=source_id, field="kind",
+        ) from e
+    _reject_unknown(raw, _ALLOWED_BY_KIND[kind], path=where, source_id=source_id)
+    for required in _REQUIRED_BY_KIND[kind]:
+        if not raw.get(required):
+            raise ConfigError(f"required for kind {kind}", path=where, source_id=source_id, field=required)
+
+    def string(key: str, default: str = "") -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"must be a string, got {value!r}", path=where, source_id=source_id, field=key)
+        return value.strip()
+
+    def url(key: str) -> str:
+        value = string(key)
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ConfigError(f"must be an http(s) URL, got {value!r}", path=where, source_id=source_id,
+                              field=key)
+        return value
+
+    def flag(key: str, default: bool) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"must be true or false, got {value!r}", path=where, source_id=source_id,
+                              field=key)
+        return value
+
+    def string_list(key: str, default: tuple[str, ...], pattern: re.Pattern | frozenset) -> tuple[str, ...]:
+        value = raw.get(key, list(default))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise ConfigError("must be a non-empty list", path=where, source_id=source_id, field=key)
+        for entry in value:
+            ok = entry in pattern if isinstance(pattern, frozenset) else (
+                isinstance(entry, str) and pattern.match(entry))
+            if not ok:
+                raise ConfigError(f"invalid entry {entry!r}", path=where, source_id=source_id, field=key)
+        return tuple(value)
+
+    max_results = raw.get("max_results", 50)
+    if not isinstance(max_results, int) or isinstance(max_results, bool) or not 5 <= max_results <= 100:
+        raise ConfigError("must be an integer from 5 to 100 (the X API's range)", path=where,
+                          source_id=source_id, field="max_results")
+    handle = string("handle").lstrip("@")
+    if kind is SourceKind.X and not re.fullmatch(r"[A-Za-z0-9_]{1,15}", handle):
+        raise ConfigError(f"not an X handle: {handle!r}", path=where, source_id=source_id, field="handle")
+
+    return SourceConfig(
+        id=source_id,
+        kind=kind,
+        name=string("name") or source_id,
+        section=string("section") or {"feed": "labs", "arxiv": "papers", "x": "x"}[kind],
+        url=url("url"),
+        enabled=flag("enabled", True),
+        categories=string_list("categories", ("cs.AI",), ARXIV_CATEGORY_RE) if kind is SourceKind.ARXIV else (),
+        announce_types=(string_list("announce_types", ("new", "cross"), ANNOUNCE_TYPES)
+                        if kind is SourceKind.ARXIV else ("new", "cross")),
+        api_url=url("api_url") or ("https://export.arxiv.org/api/query" if kind is SourceKind.ARXIV else ""),
+        handle=handle,
+        include_replies=flag("include_replies", False),
+        include_reposts=flag("include_reposts", False),
+        max_results=max_results,
+    )

@@ -1,0 +1,157 @@
+"""The newsletter's data: frozen dataclasses and the states things move through.
+
+Standard library only; every other module may import this one and it imports none of them.
+All datetimes are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Mapping
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    ARXIV = "arxiv"
+    X = "x"
+
+
+class ItemKind(StrEnum):
+    POST = "post"  # a lab blog post or any feed entry
+    PAPER = "paper"  # an arXiv paper
+    X_POST = "x_post"  # a post on X
+
+
+class ItemStatus(StrEnum):
+    NEW = "new"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SNOOZED = "snoozed"
+    PUBLISHED = "published"
+
+
+# The curator may change their mind about anything not yet published; publishing happens
+# only when the item's issue is sent, and a published item stays published.
+ITEM_TRANSITIONS: Mapping[ItemStatus, frozenset[ItemStatus]] = {
+    ItemStatus.NEW: frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.SNOOZED}),
+    ItemStatus.SNOOZED: frozenset({ItemStatus.NEW, ItemStatus.APPROVED, ItemStatus.REJECTED}),
+    ItemStatus.APPROVED: frozenset(
+        {ItemStatus.NEW, ItemStatus.REJECTED, ItemStatus.SNOOZED, ItemStatus.PUBLISHED}
+    ),
+    ItemStatus.REJECTED: frozenset({ItemStatus.NEW, ItemStatus.APPROVED, ItemStatus.SNOOZED}),
+    ItemStatus.PUBLISHED: frozenset(),
+}
+
+
+def can_transition(current: ItemStatus, target: ItemStatus) -> bool:
+    return target in ITEM_TRANSITIONS[current]
+
+
+class FetchOutcome(StrEnum):
+    """What one source's collect came to (the `status` of `collect --json`)."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing a collector found, parsed and cleaned, before it meets the store.
+
+    `key` is the canonical key (see text.item_key). `summary_html` is already sanitised;
+    `summary_text` is its plain-text form. `links` are absolute URLs the entry points at
+    (an X post linking a paper): the pipeline turns those into mentions of other items.
+    `meta` holds kind-specific data (arXiv version and announce type, X handle, ...).
+    """
+
+    key: str
+    kind: ItemKind
+    url: str
+    title: str
+    summary_html: str = ""
+    summary_text: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    published: datetime | None = None
+    links: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The parsed payload of one fetch: its entries plus what the source said about itself.
+
+    `note` is a human remark that is not an error ("empty listing", "stale listing ...").
+    `state` is source-private data to keep for the next fetch (an X user id, a since_id).
+    """
+
+    entries: tuple[Entry, ...]
+    note: str = ""
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mention:
+    source_id: str
+    url: str
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class Item:
+    """An item as the store holds it: source data plus the curator's edits."""
+
+    id: int
+    key: str
+    kind: ItemKind
+    source_id: str  # the source that first brought it
+    url: str
+    title: str
+    summary_html: str
+    summary_text: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    published: datetime
+    first_seen: datetime
+    status: ItemStatus
+    commentary: str = ""
+    title_override: str | None = None
+    section_override: str | None = None
+    tags: tuple[str, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def display_title(self) -> str:
+        return self.title_override or self.title
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source_id: str
+    kind: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    items_last_run: int = 0
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """One source's share of a collect run, as `collect --json` reports it."""
+
+    source_id: str
+    kind: str
+    status: FetchOutcome
+    fetched: int = 0
+    new: int = 0
+    error: str | None = None
+    note: str = ""

@@ -1,0 +1,208 @@
+"""Pure text helpers: canonical URLs and item keys, safe HTML, plain text, hashtags."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import nh3
+
+# Query parameters that only say where a click came from; dropping them lets the same
+# page reached from a feed, a newsletter and a tweet share one key.
+TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "ref", "ref_src",
+     "ref_url", "_hsenc", "_hsmi", "mkt_tok", "spm", "cmpid", "ocid"}
+)
+TRACKING_PREFIXES = ("utm_", "hsa_", "pk_")
+
+_ARXIV_NEW = r"\d{4}\.\d{4,5}"
+_ARXIV_OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
+_ARXIV_ID_RE = re.compile(rf"^(?:arxiv:)?\s*(?P<id>{_ARXIV_NEW}|{_ARXIV_OLD})(?P<version>v\d+)?$", re.I)
+_ARXIV_PATH_RE = re.compile(
+    rf"^/(?:abs|pdf|html|format)/(?P<id>{_ARXIV_NEW}|{_ARXIV_OLD})(?P<version>v\d+)?(?:\.pdf)?/?$"
+)
+_ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org", "browse.arxiv.org"})
+_X_HOSTS = frozenset(
+    {"x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"}
+)
+_X_STATUS_RE = re.compile(r"^/(?P<handle>i/web|[A-Za-z0-9_]{1,15})/status(?:es)?/(?P<id>\d{1,20})")
+
+
+def canonical_url(url: str) -> str:
+    """The form of a URL used to recognise the same page: scheme and host lowercased,
+    default port, fragment and tracking parameters dropped. `www.` is kept: some sites
+    serve different things with and without it."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
+
+
+def arxiv_id(text: str) -> tuple[str, str] | None:
+    """(id without version, version or "") from an arXiv id or abs/pdf URL, else None.
+
+    >>> arxiv_id("https://arxiv.org/pdf/2407.13623v2.pdf")
+    ('2407.13623', 'v2')
+    """
+    text = text.strip()
+    match = _ARXIV_ID_RE.match(text)
+    if not match and "://" in text:
+        parts = urlsplit(text)
+        if (parts.hostname or "").lower() in _ARXIV_HOSTS:
+            match = _ARXIV_PATH_RE.match(parts.path)
+    if not match:
+        return None
+    return match["id"], (match["version"] or "").lower()
+
+
+def x_status(url: str) -> tuple[str, str] | None:
+    """(handle, status id) of an X/Twitter post URL, else None. Handle is "" for /i/ URLs."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in _X_HOSTS:
+        return None
+    match = _X_STATUS_RE.match(parts.path)
+    if not match:
+        return None
+    handle = match["handle"]
+    return ("" if handle in ("i", "i/web") else handle), match["id"]
+
+
+def item_key(url: str) -> str:
+    """The canonical key of what a URL points at: `arxiv:<id>`, `x:<status id>`, else the canonical URL."""
+    found = arxiv_id(url) if "arxiv" in url.lower() else None
+    if found:
+        return f"arxiv:{found[0]}"
+    post = x_status(url)
+    if post:
+        return f"x:{post[1]}"
+    return canonical_url(url)
+
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "figcaption",
+    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "q", "s",
+    "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+_URL_ATTRIBUTES = frozenset({"href", "src"})
+
+
+def sanitize_html(fragment: str, base_url: str = "") -> str:
+    """Untrusted HTML -> HTML safe to store and show: no scripts, handlers, styles or
+    javascript: links, only http(s)/mailto URLs, every URL made absolute against base_url."""
+
+    def absolutise(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in _URL_ATTRIBUTES:
+            absolute = urljoin(base_url, value.strip()) if base_url else value.strip()
+            if urlsplit(absolute).scheme.lower() not in ("http", "https", "mailto"):
+                return None
+            return absolute
+        return value
+
+    return nh3.clean(
+        fragment,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=absolutise,
+        strip_comments=True,
+    ).strip()
+
+
+_BLOCK_TAGS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+     "tr", "table", "figure", "figcaption", "hr", "dt", "dd"}
+)
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(fragment: str) -> str:
+    """Readable plain text of an HTML fragment: paragraphs kept, runs of spaces collapsed."""
+    if "<" not in fragment and "&" not in fragment:
+        return clean_text(fragment)
+    extractor = _TextExtractor()
+    extractor.feed(fragment)
+    extractor.close()
+    paragraphs = "".join(extractor.parts).split("\n")
+    lines = [clean_text(line) for line in paragraphs]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u2028\u2029]")
+
+
+def clean_text(text: str) -> str:
+    """One line of plain text: entities decoded, control characters and runs of space removed."""
+    return re.sub(r"\s+", " ", _CONTROL_CHARS.sub(" ", html.unescape(text))).strip()
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.6 else cut).rstrip() + "…"
+
+
+_TAG_SPLIT = re.compile(r"[\s,]+")
+
+
+def normalise_tag(raw: str) -> str:
+    """A hashtag as stored: no '#', Latin words lower-kebab-case, Hangul kept as typed.
+
+    >>> normalise_tag("#Scaling Law")
+    'scaling-law'
+    """
+    tag = clean_text(raw).lstrip("#").strip()
+    tag = re.sub(r"[\s_]+", "-", tag.lower())
+    tag = re.sub(r"[^\w\-.+]", "", tag)  # \w keeps Hangul and other letters
+    return re.sub(r"-{2,}", "-", tag).strip("-")
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Tags from what a curator typed: '#a #b', 'a, b' or a mix; duplicates dropped, order kept."""
+    seen: dict[str, None] = {}
+    for raw in _TAG_SPLIT.split(text):
+        tag = normalise_tag(raw)
+        if tag:
+            seen.setdefault(tag, None)
+    return tuple(seen)
