@@ -48,6 +48,7 @@ class CollectSettings:
     retry_after_cap: float = 60.0  # wait at most this long when a server says Retry-After
     arxiv_interval: float = 3.0  # arXiv's terms: one connection, >= 3 s between requests
     stale_after_days: int = 4  # an arXiv listing older than this (weekends included) is stale
+    oembed_url: str = "https://publish.x.com/oembed"  # resolves pasted X post URLs, no auth
 
     @property
     def max_body_bytes(self) -> int:
@@ -160,7 +161,7 @@ def parse_settings(
         raise ConfigError("must be an http(s) URL", path=path, field="newsletter.site_url")
     collect = _section(CollectSettings, document.get("collect"), "collect", path)
     for f in fields(CollectSettings):
-        if getattr(collect, f.name) <= 0:
+        if f.type in ("int", "float") and getattr(collect, f.name) <= 0:
             raise ConfigError("must be a positive number", path=path, field=f"collect.{f.name}")
 
     raw_sources = document.get("sources") or []
