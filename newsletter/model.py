@@ -7,7 +7,7 @@ All datetimes are timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Mapping
 
@@ -155,3 +155,14 @@ class SourceResult:
     new: int = 0
     error: str | None = None
     note: str = ""
+
+
+def utc_iso(moment: datetime) -> str:
+    """The one text form of a datetime: ISO 8601 in UTC with a 'Z', to the second."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: every datetime here is aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)

@@ -1,0 +1,129 @@
+"""Orchestration: each pipeline is one function with its dependencies passed in."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable, Protocol, Sequence
+
+from .collect import Fetched, arxiv, feeds, x
+from .collect.http import HttpClient
+from .config import Settings, SourceConfig
+from .errors import ConfigError, SourceError
+from .model import FetchOutcome, SourceHealth, SourceKind, SourceResult
+from .store import items as item_store
+from .store import runs as run_store
+from .store import sources as source_store
+from .store import transaction
+from .text import item_key
+
+
+class Collector(Protocol):
+    def __call__(self, source: SourceConfig, http: HttpClient, health: SourceHealth,
+                 settings: Settings, now: datetime) -> Awaitable[Fetched]: ...
+
+
+COLLECTORS: dict[SourceKind, Collector] = {
+    SourceKind.FEED: feeds.collect,
+    SourceKind.ARXIV: arxiv.collect,
+    SourceKind.X: x.collect,
+}
+
+
+@dataclass(frozen=True)
+class CollectReport:
+    results: tuple[SourceResult, ...]
+
+    @property
+    def new(self) -> int:
+        return sum(result.new for result in self.results)
+
+    @property
+    def all_failed(self) -> bool:
+        return bool(self.results) and all(r.status is FetchOutcome.ERROR for r in self.results)
+
+    def as_json(self) -> dict:
+        return {
+            "sources": [
+                {"id": r.source_id, "kind": r.kind, "status": r.status.value, "fetched": r.fetched,
+                 "new": r.new, "error": r.error, "note": r.note}
+                for r in self.results
+            ],
+            "new": self.new,
+        }
+
+
+async def collect_all(settings: Settings, conn: sqlite3.Connection, http: HttpClient, *,
+                      clock: Callable[[], datetime], only: Sequence[str] = (),
+                      on_result: Callable[[SourceResult], None] | None = None) -> CollectReport:
+    """Collect every active source (or those in `only`) concurrently; one source's failure
+    never stops the others. Each source's results land in one transaction."""
+    if only:
+        unknown = [source_id for source_id in only if source_id not in {s.id for s in settings.sources}]
+        if unknown:
+            raise ConfigError(f"no such source: {', '.join(unknown)}", path=settings.path)
+        sources = [settings.source(source_id) for source_id in only]
+    else:
+        sources = list(settings.active_sources)
+    run_id = run_store.start_run(conn, "collect", clock())
+
+    async def one(source: SourceConfig) -> SourceResult:
+        reason = settings.disabled_reason(source)
+        if reason:
+            result = SourceResult(source.id, source.kind.value, FetchOutcome.ERROR,
+                                  error=f"{source.id}: not collected: {reason}")
+        else:
+            result = await collect_source(source, settings, conn, http, clock)
+        if on_result:
+            on_result(result)
+        return result
+
+    results = await asyncio.gather(*(one(source) for source in sources))
+    report = CollectReport(tuple(results))
+    outcome = "failed" if report.all_failed else (
+        "partial" if any(r.status is FetchOutcome.ERROR for r in results) else "ok")
+    run_store.finish_run(conn, run_id, clock(), outcome=outcome, detail=report.as_json())
+    return report
+
+
+async def collect_source(source: SourceConfig, settings: Settings, conn: sqlite3.Connection,
+                         http: HttpClient, clock: Callable[[], datetime]) -> SourceResult:
+    kind = source.kind.value
+    health = source_store.get_health(conn, source.id, kind)
+    try:
+        fetched = await COLLECTORS[source.kind](source, http, health, settings, clock())
+    except SourceError as e:
+        error = str(e) if e.source_id else f"{source.id}: {e}"
+        source_store.record_failure(conn, source.id, kind, clock(), error)
+        return SourceResult(source.id, kind, FetchOutcome.ERROR, error=error)
+    except Exception as e:  # a bug in one collector must not stop the others
+        error = f"{source.id}: internal error: {type(e).__name__}: {e}"
+        source_store.record_failure(conn, source.id, kind, clock(), error)
+        return SourceResult(source.id, kind, FetchOutcome.ERROR, error=error)
+
+    listing = fetched.listing
+    now = clock()
+    with transaction(conn):
+        new = item_store.upsert_entries(conn, source.id, listing.entries, now,
+                                        extra_mentions=linked_mentions(listing.entries))
+        source_store.record_success(
+            conn, source.id, kind, now, new_items=new, etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            state={**health.state, **listing.state} if listing.state else None)
+    status = FetchOutcome.NOT_MODIFIED if fetched.not_modified else FetchOutcome.OK
+    return SourceResult(source.id, kind, status, fetched=len(listing.entries), new=new,
+                        note=listing.note)
+
+
+def linked_mentions(entries) -> list[tuple[str, str]]:
+    """(item key, url) for what each entry links to: an X post linking a paper or a lab post
+    becomes a mention of that item ("also on X"), wherever that item came from."""
+    pairs = []
+    for entry in entries:
+        for link in entry.links:
+            key = item_key(link)
+            if key != entry.key:
+                pairs.append((key, entry.url))
+    return pairs

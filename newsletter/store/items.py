@@ -1,0 +1,172 @@
+"""Items, their mentions and tags."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from ..model import (Entry, Item, ItemKind, ItemStatus, Mention, can_transition, parse_utc,
+                     utc_iso)
+
+# Source-owned columns refresh only when the item's first source sends it again, so a
+# paper does not flip between the wording of two listings; curator columns never change here.
+_UPSERT = """
+INSERT INTO items (key, kind, source_id, url, title, summary_html, summary_text, authors,
+                   categories, meta, published, first_seen, refreshed)
+VALUES (:key, :kind, :source_id, :url, :title, :summary_html, :summary_text, :authors,
+        :categories, :meta, :published, :now, :now)
+ON CONFLICT (key) DO UPDATE SET
+    url = excluded.url, title = excluded.title, summary_html = excluded.summary_html,
+    summary_text = excluded.summary_text, authors = excluded.authors,
+    categories = excluded.categories, meta = excluded.meta, published = excluded.published,
+    refreshed = excluded.refreshed
+WHERE items.source_id = excluded.source_id
+"""
+
+_MENTION = """
+INSERT INTO mentions (item_key, source_id, url, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (item_key, source_id, url) DO UPDATE SET last_seen = excluded.last_seen
+"""
+
+
+def upsert_entries(conn: sqlite3.Connection, source_id: str, entries: Sequence[Entry],
+                   now: datetime, extra_mentions: Iterable[tuple[str, str]] = ()) -> int:
+    """Store one source's entries and their mentions; return how many items are new.
+
+    `extra_mentions` are (item key, url) pairs this source pointed at without carrying the
+    item itself (an X post linking a paper). Call inside a transaction.
+    """
+    stamp = utc_iso(now)
+    keys = [entry.key for entry in entries]
+    known = existing_keys(conn, keys)
+    conn.executemany(_UPSERT, (
+        {
+            "key": entry.key, "kind": entry.kind.value, "source_id": source_id, "url": entry.url,
+            "title": entry.title, "summary_html": entry.summary_html,
+            "summary_text": entry.summary_text,
+            "authors": json.dumps(list(entry.authors), ensure_ascii=False),
+            "categories": json.dumps(list(entry.categories), ensure_ascii=False),
+            "meta": json.dumps(dict(entry.meta), ensure_ascii=False, default=str),
+            "published": utc_iso(entry.published or now), "now": stamp,
+        }
+        for entry in entries
+    ))
+    mentions = [(entry.key, source_id, entry.url, stamp, stamp) for entry in entries]
+    mentions += [(key, source_id, url, stamp, stamp) for key, url in extra_mentions]
+    conn.executemany(_MENTION, mentions)
+    return len(set(keys) - known)
+
+
+def existing_keys(conn: sqlite3.Connection, keys: Sequence[str]) -> set[str]:
+    """Which of these keys the store already has."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(row[0] for row in conn.execute(f"SELECT key FROM items WHERE key IN ({marks})", chunk))
+    return found
+
+
+def list_items(conn: sqlite3.Connection, *, status: ItemStatus | None = None,
+               source_id: str | None = None, limit: int | None = None) -> list[Item]:
+    """Items, newest first, with their tags and mentions."""
+    where, params = [], []
+    if status:
+        where.append("status = ?")
+        params.append(status.value)
+    if source_id:
+        # An item belongs to a source if that source brought it or mentioned it.
+        where.append("(source_id = ? OR key IN (SELECT item_key FROM mentions WHERE source_id = ?))")
+        params += [source_id, source_id]
+    sql = "SELECT * FROM items"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY published DESC, id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = conn.execute(sql, params).fetchall()
+    return _hydrate(conn, rows)
+
+
+def get_item(conn: sqlite3.Connection, item_id: int) -> Item | None:
+    rows = conn.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchall()
+    items = _hydrate(conn, rows)
+    return items[0] if items else None
+
+
+def get_item_by_key(conn: sqlite3.Connection, key: str) -> Item | None:
+    rows = conn.execute("SELECT * FROM items WHERE key = ?", (key,)).fetchall()
+    items = _hydrate(conn, rows)
+    return items[0] if items else None
+
+
+def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    keys = [row["key"] for row in rows]
+    tags: dict[int, list[str]] = {}
+    mentions: dict[str, list[Mention]] = {}
+    for start in range(0, len(rows), 500):
+        id_chunk, key_chunk = ids[start:start + 500], keys[start:start + 500]
+        marks = ",".join("?" * len(id_chunk))
+        for row in conn.execute(
+                f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY position",
+                id_chunk):
+            tags.setdefault(row[0], []).append(row[1])
+        for row in conn.execute(
+                f"SELECT * FROM mentions WHERE item_key IN ({marks}) ORDER BY first_seen, source_id",
+                key_chunk):
+            mentions.setdefault(row["item_key"], []).append(Mention(
+                source_id=row["source_id"], url=row["url"],
+                first_seen=parse_utc(row["first_seen"]), last_seen=parse_utc(row["last_seen"])))
+    return [
+        Item(
+            id=row["id"], key=row["key"], kind=ItemKind(row["kind"]), source_id=row["source_id"],
+            url=row["url"], title=row["title"], summary_html=row["summary_html"],
+            summary_text=row["summary_text"], authors=tuple(json.loads(row["authors"])),
+            categories=tuple(json.loads(row["categories"])), published=parse_utc(row["published"]),
+            first_seen=parse_utc(row["first_seen"]), status=ItemStatus(row["status"]),
+            commentary=row["commentary"], title_override=row["title_override"],
+            section_override=row["section_override"], tags=tuple(tags.get(row["id"], ())),
+            mentions=tuple(mentions.get(row["key"], ())), meta=json.loads(row["meta"]),
+        )
+        for row in rows
+    ]
+
+
+def set_status(conn: sqlite3.Connection, item_id: int, status: ItemStatus, now: datetime,
+               *, snoozed_until: datetime | None = None) -> Item:
+    """Move an item to a new state; raise ValueError for a move the model forbids."""
+    item = get_item(conn, item_id)
+    if item is None:
+        raise LookupError(f"no item {item_id}")
+    if item.status != status and not can_transition(item.status, status):
+        raise ValueError(f"item {item_id} is {item.status}; it cannot become {status}")
+    conn.execute(
+        "UPDATE items SET status = ?, status_changed = ?, snoozed_until = ? WHERE id = ?",
+        (status.value, utc_iso(now), utc_iso(snoozed_until) if snoozed_until else None, item_id))
+    return get_item(conn, item_id)
+
+
+def annotate(conn: sqlite3.Connection, item_id: int, now: datetime, *, commentary: str | None = None,
+             tags: Sequence[str] | None = None, title_override: str | None = None,
+             section_override: str | None = None) -> Item:
+    """Save the curator's edits; fields left None stay as they are. Call inside a transaction."""
+    if get_item(conn, item_id) is None:
+        raise LookupError(f"no item {item_id}")
+    updates = {"commentary": commentary, "title_override": title_override,
+               "section_override": section_override}
+    for column, value in updates.items():
+        if value is not None:
+            conn.execute(f"UPDATE items SET {column} = ?, edited = ? WHERE id = ?",
+                         (value or None if column != "commentary" else value, utc_iso(now), item_id))
+    if tags is not None:
+        conn.execute("DELETE FROM item_tags WHERE item_id = ?", (item_id,))
+        conn.executemany("INSERT OR IGNORE INTO item_tags (item_id, tag, position) VALUES (?, ?, ?)",
+                         [(item_id, tag, position) for position, tag in enumerate(tags)])
+        conn.execute("UPDATE items SET edited = ? WHERE id = ?", (utc_iso(now), item_id))
+    return get_item(conn, item_id)
