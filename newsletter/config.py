@@ -39,7 +39,7 @@ class NewsletterSettings:
 
 @dataclass(frozen=True)
 class CollectSettings:
-    concurrency: int = 8  # requests in flight across all hosts
+    concurrency: int = 16  # requests in flight across all hosts
     per_host: int = 2  # requests in flight to one host
     connect_timeout: float = 10.0
     read_timeout: float = 30.0

@@ -34,6 +34,7 @@ class Request:
     path: str
     query: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # arrival, to check request spacing
 
 
 class SnapshotServer:
@@ -79,7 +80,7 @@ class SnapshotServer:
         with self._lock:
             return [r for r in self.requests if r.path == path]
 
-    def _record(self, request: Request, sent: int = 0) -> None:
+    def _record(self, request: Request | None, sent: int = 0) -> None:
         with self._lock:
             if request:
                 self.requests.append(request)
@@ -93,6 +94,10 @@ class SnapshotServer:
 
             def log_message(self, *args):  # quiet: tests and the demo read their own output
                 pass
+
+            def flush_headers(self):  # count the status line and headers as sent on the wire
+                server._record(None, sent=sum(map(len, getattr(self, "_headers_buffer", []))))
+                super().flush_headers()
 
             def do_GET(self):
                 parts = urlsplit(self.path)
@@ -127,7 +132,7 @@ class SnapshotServer:
                 self.end_headers()
                 if status != 304:
                     self.wfile.write(body)
-                server._record(None, sent=len(body) + 200)  # ~200 bytes of status line and headers
+                server._record(None, sent=len(body) if status != 304 else 0)
 
             def _stream(self, route):
                 self.send_response(200)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from newsletter.app import build_app
+from newsletter.demo.server import SnapshotServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RSS = "application/rss+xml; charset=utf-8"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+def write_config(path: Path, sources: list[dict], **collect) -> Path:
+    """A sources.yaml with fast, test-friendly collect settings."""
+    settings = {"connect_timeout": 2, "read_timeout": 2, "arxiv_interval": 0.05, "retry_after_cap": 1,
+                **collect}
+    path.write_text(yaml.safe_dump({"newsletter": {"contact": "test@example.com"}, "collect": settings,
+                                    "sources": sources}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def server():
+    with SnapshotServer() as running:
+        yield running
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """make_app(sources, **collect) -> App on a real SQLite file in tmp_path."""
+    apps = []
+
+    def make(sources: list[dict], environ: dict | None = None, clock=None, **collect):
+        config = write_config(tmp_path / "sources.yaml", sources, **collect)
+        kwargs = {"clock": clock} if clock else {}
+        app = build_app(tmp_path / "test.db", config, environ=environ or {}, **kwargs)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()
+
+
+def fixed_clock(moment: datetime):
+    return lambda: moment
+
+
+NOW = datetime(2024, 7, 19, 9, 0, tzinfo=timezone.utc)
