@@ -189,7 +189,8 @@ def demo(no_serve: bool, directory: str, as_json: bool) -> None:
         else:
             print_report(report.results)
         err.print(f"[bold]{report.new}[/] new item(s) stored in {app.db_path}")
-        err.print(f"  newsletter --db {app.db_path} --config {app.settings.path} items --limit 20")
+        err.print(f"  newsletter --db {app.db_path} --config {app.settings.path} items --limit 20",
+                  soft_wrap=True)
         if not no_serve:
             err.print(f"The snapshot server stays up on {server.base_url}: collect the same config "
                       "again to see 304s. Ctrl-C stops it.")

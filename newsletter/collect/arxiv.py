@@ -20,7 +20,7 @@ from ..config import Settings, SourceConfig
 from ..errors import ParseError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import arxiv_id, clean_text, sanitize_html
-from . import Fetched
+from . import Fetched, parse_off_loop
 from .http import HttpClient
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -206,8 +206,9 @@ async def collect(source: SourceConfig, http: HttpClient, health: SourceHealth, 
     if response.not_modified:
         return Fetched(Listing(()), not_modified=True, etag=response.etag or health.etag,
                        last_modified=response.last_modified or health.last_modified)
-    listing = parse_listing(response.content, source_id=source.id, announce_types=source.announce_types,
-                            now=now, stale_after_days=settings.collect.stale_after_days)
+    listing = await parse_off_loop(  # CPU work off the event loop, as in feeds.collect
+        parse_listing, response.content, source_id=source.id, announce_types=source.announce_types,
+        now=now, stale_after_days=settings.collect.stale_after_days)
     return Fetched(listing, etag=response.etag, last_modified=response.last_modified)
 
 

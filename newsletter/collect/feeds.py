@@ -23,7 +23,7 @@ from ..config import Settings, SourceConfig
 from ..errors import ParseError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import clean_text, html_to_text, item_key, sanitize_html
-from . import Fetched
+from . import Fetched, parse_off_loop
 from .http import HttpClient
 
 _BOMS = (
@@ -251,6 +251,8 @@ async def collect(source: SourceConfig, http: HttpClient, health: SourceHealth, 
         # A 304 need not repeat the validators; keep the ones that earned it.
         return Fetched(Listing(()), not_modified=True, etag=response.etag or health.etag,
                        last_modified=response.last_modified or health.last_modified)
-    listing = parse_feed(response.content, source_id=source.id, base_url=response.url, now=now,
-                         headers=response.headers)
+    # Parsing is CPU work: off the event loop, so other fetches (and the web app sharing the
+    # loop under `serve`) keep moving meanwhile.
+    listing = await parse_off_loop(parse_feed, response.content, source_id=source.id,
+                                      base_url=response.url, now=now, headers=response.headers)
     return Fetched(listing, etag=response.etag, last_modified=response.last_modified)
