@@ -34,10 +34,10 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except ConfigError as e:
-            err.print(f"[red]config error:[/] {e}", highlight=False)
+            err.print(f"[red]config error:[/] {e}", highlight=False, soft_wrap=True)
             sys.exit(2)
         except NewsletterError as e:
-            err.print(f"[red]error:[/] {e}", highlight=False)
+            err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper
