@@ -1,8 +1,4 @@
-"""The `newsletter` command: thin click commands over the library.
-
-`--json` prints one JSON document to stdout and nothing else there; progress, tables meant
-for people and logs go to stderr.
-"""
+"""collect, items, sources, demo: getting things into the store and looking at them."""
 
 from __future__ import annotations
 
@@ -10,57 +6,16 @@ import asyncio
 import json
 import sys
 import time
-from functools import wraps
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .app import DEFAULT_CONFIG, DEFAULT_DB, App, build_app
-from .errors import ConfigError, NewsletterError
-from .model import FetchOutcome, Item, ItemStatus, SourceResult, utc_iso
-from .store import items as item_store
-from .store import sources as source_store
-
-err = Console(stderr=True)
-
-
-def handle_errors(command):
-    """Known errors become one readable line and an exit code: 2 for configuration, else 1."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except ConfigError as e:
-            err.print(f"[red]config error:[/] {e}", highlight=False, soft_wrap=True)
-            sys.exit(2)
-        except NewsletterError as e:
-            err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def open_app(ctx: click.Context) -> App:
-    if "app" not in ctx.obj:
-        ctx.obj["app"] = build_app(ctx.obj["db"], ctx.obj["config"])
-        ctx.call_on_close(ctx.obj["app"].close)
-    return ctx.obj["app"]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="NEWSLETTER_DB", default=DEFAULT_DB, show_default=True,
-              type=click.Path(dir_okay=False), help="SQLite database file (env NEWSLETTER_DB).")
-@click.option("--config", envvar="NEWSLETTER_CONFIG", default=DEFAULT_CONFIG, show_default=True,
-              type=click.Path(dir_okay=False), help="sources.yaml (env NEWSLETTER_CONFIG).")
-@click.version_option(package_name="newsletter")
-@click.pass_context
-def main(ctx: click.Context, db: str, config: str) -> None:
-    """Collect, curate and send a Korean daily AI newsletter."""
-    ctx.ensure_object(dict)
-    ctx.obj.update(db=db, config=config)
+from ..model import FetchOutcome, Item, ItemStatus, SourceResult, utc_iso
+from ..store import items as item_store
+from ..store import sources as source_store
+from . import err, handle_errors, main, open_app
 
 
 @main.command()
@@ -179,7 +134,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @handle_errors
 def demo(no_serve: bool, directory: str, as_json: bool) -> None:
     """Offline end-to-end run on bundled real snapshots served on loopback."""
-    from .demo import demo_environment
+    from ..demo import demo_environment
 
     with demo_environment(directory) as (app, server):
         err.print(f"[bold]demo[/]: serving {len(server.routes)} real snapshots on {server.base_url}")
