@@ -31,10 +31,48 @@ class NewsletterSettings:
     timezone: str = "Asia/Seoul"
     site_url: str = "https://news.example.com"
     contact: str = "curator@example.com"  # named in the User-Agent so sites can reach us
+    sender_name: str = "AI 뉴스"
+    sender_email: str = "newsletter@example.com"  # From: of every issue
+    reply_to: str = ""
+    postal_address: str = "서울특별시 (set newsletter.postal_address)"  # footer line bulk-sender rules ask for
+    subject_template: str = "{title} #{number} — {date}"  # {title} {number} {date} (e.g. 2024년 7월 19일 (금))
+    sections: tuple[str, ...] = ("labs", "papers", "x")  # order of sections in the queue and the issue
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    abstract_chars: int = 600  # longer abstracts are trimmed with a link to the rest
+    authors_shown: int = 3  # then "외 N명"
+    preheader_chars: int = 90
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    allow_private_urls: bool = False  # add-by-URL may fetch loopback/private addresses (tests only)
+    login_attempts_per_15_min: int = 10
+    subscribe_per_ip_per_hour: int = 5
+    subscribe_per_address_per_day: int = 3
+    secure_cookies: bool = True  # set false only for plain-http development
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    pool_size: int = 4  # SMTP connections reused in parallel
+    rate_per_second: float = 20.0
+    max_attempts: int = 5  # per delivery, for 4xx replies and dropped connections
+    retry_base_seconds: float = 2.0  # exponential backoff: base, 2 x base, 4 x base, ...
+    deadline_hours: float = 24.0  # no send later than this after the issue date's local midnight
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    collect_cron: str = "0 6-23/2 * * *"  # minute hour day month day-of-week, newsletter time zone
+    send_cron: str = "0 8 * * *"
+    misfire_grace_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -78,7 +116,14 @@ class Settings:
     newsletter: NewsletterSettings
     collect: CollectSettings
     sources: tuple[SourceConfig, ...]
+    render: RenderSettings = RenderSettings()
+    web: WebSettings = WebSettings()
+    mail: MailSettings = MailSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    # secrets, from the environment only
     x_bearer_token: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)  # NEWSLETTER_SECRET: sessions, CSRF, tokens
+    smtp_url: str = field(default="", repr=False)  # NEWSLETTER_SMTP_URL: smtp[s]://user:pass@host:port
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -150,7 +195,8 @@ def parse_settings(
         document = {}
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping with 'newsletter' and 'sources'", path=path)
-    _reject_unknown(document, {"newsletter", "collect", "sources"}, path=path)
+    _reject_unknown(document, {"newsletter", "collect", "render", "web", "mail", "schedule", "sources"},
+                    path=path)
     newsletter = _section(NewsletterSettings, document.get("newsletter"), "newsletter", path)
     try:
         newsletter.zone
@@ -159,10 +205,13 @@ def parse_settings(
                           field="newsletter.timezone") from e
     if urlsplit(newsletter.site_url).scheme not in ("http", "https"):
         raise ConfigError("must be an http(s) URL", path=path, field="newsletter.site_url")
-    collect = _section(CollectSettings, document.get("collect"), "collect", path)
-    for f in fields(CollectSettings):
-        if f.type in ("int", "float") and getattr(collect, f.name) <= 0:
-            raise ConfigError("must be a positive number", path=path, field=f"collect.{f.name}")
+    sections = {name: _section(cls, document.get(name), name, path) for name, cls in (
+        ("collect", CollectSettings), ("render", RenderSettings), ("web", WebSettings),
+        ("mail", MailSettings), ("schedule", ScheduleSettings))}
+    for name, section in sections.items():
+        for f in fields(section):
+            if f.type in ("int", "float") and getattr(section, f.name) <= 0:
+                raise ConfigError("must be a positive number", path=path, field=f"{name}.{f.name}")
 
     raw_sources = document.get("sources") or []
     if not isinstance(raw_sources, list):
@@ -180,9 +229,11 @@ def parse_settings(
     return Settings(
         path=path,
         newsletter=newsletter,
-        collect=collect,
         sources=tuple(sources),
+        **sections,
         x_bearer_token=environ.get("X_BEARER_TOKEN", "").strip(),
+        secret_key=environ.get("NEWSLETTER_SECRET", "").strip(),
+        smtp_url=environ.get("NEWSLETTER_SMTP_URL", "").strip(),
     )
 
 
@@ -208,6 +259,8 @@ def _section(cls, raw: Any, name: str, path: str):
         expected = type(defaults[key])
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if expected is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = tuple(value)
         if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(f"must be {expected.__name__}, got {value!r}", path=path,
                               field=f"{name}.{key}")

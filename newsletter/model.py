@@ -7,7 +7,7 @@ All datetimes are timezone-aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any, Mapping
 
@@ -155,6 +155,88 @@ class SourceResult:
     new: int = 0
     error: str | None = None
     note: str = ""
+
+
+class IssueStatus(StrEnum):
+    DRAFT = "draft"
+    READY = "ready"  # the curator says it may go
+    SENDING = "sending"  # delivery rows exist; a crash resumes from them
+    SENT = "sent"  # immutable except for an explicit correction
+
+
+ISSUE_TRANSITIONS: Mapping[IssueStatus, frozenset[IssueStatus]] = {
+    IssueStatus.DRAFT: frozenset({IssueStatus.READY}),
+    IssueStatus.READY: frozenset({IssueStatus.DRAFT, IssueStatus.SENDING}),
+    IssueStatus.SENDING: frozenset({IssueStatus.SENT}),
+    IssueStatus.SENT: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue per local date (the newsletter's zone)."""
+
+    id: int
+    issue_date: date
+    number: int
+    status: IssueStatus
+    subject: str  # "" means: from newsletter.subject_template
+    preheader: str  # "" means: generated from the first items
+    note: str  # the editor's note, Markdown subset
+    item_ids: tuple[int, ...]  # in the curator's order
+    created: datetime
+    sent: datetime | None = None
+
+
+# Stands in the rendered HTML and text wherever the per-recipient unsubscribe URL goes; it is
+# an absolute https URL so the one render per issue passes the same link checks as the rest.
+UNSUBSCRIBE_PLACEHOLDER = "https://unsubscribe.invalid/__UNSUBSCRIBE__"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    issue_date: date
+    number: int
+    subject: str  # one safe header line
+    preheader: str
+    html: str
+    text: str
+
+
+class SubscriberStatus(StrEnum):
+    PENDING = "pending"  # double opt-in mail sent, not confirmed
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str  # normalised
+    status: SubscriberStatus
+    created: datetime
+    changed: datetime
+    how: str = ""  # how the last change happened: "form", "import", "one-click", "cli", ...
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # written before the first message goes out
+    SENT = "sent"
+    FAILED = "failed"  # permanent (5xx, or attempts exhausted)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    issue_id: int
+    subscriber_id: int
+    email: str
+    status: DeliveryStatus
+    message_id: str  # fixed per row, so a resend after a crash carries the same Message-ID
+    attempts: int = 0
+    last_reply: str = ""
+    sent: datetime | None = None
 
 
 def utc_iso(moment: datetime) -> str:

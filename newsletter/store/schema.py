@@ -86,4 +86,9 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_job ON runs (job, started DESC);
 """
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1,)
+# Later migrations live beside this file while their issues are under way.
+from .schema_editor import EDITOR_V2  # noqa: E402
+from .schema_issues import ISSUES_V3  # noqa: E402
+from .schema_mail import MAIL_V4  # noqa: E402
+
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, EDITOR_V2, ISSUES_V3, MAIL_V4)
