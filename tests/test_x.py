@@ -326,7 +326,7 @@ def test_collect_against_loopback_server():
 
 def test_collect_includes_reposts_when_configured_and_reports_401():
     unauthorized = json.dumps({"title": "Unauthorized", "type": "about:blank", "status": 401,
-                               "detail": "Unauthorized"}).encode()
+                               "detail": "Your access level cannot read this endpoint"}).encode()
     routes = {"/2/users/783214/tweets": (200, b'{"meta": {"result_count": 0}}')}
     with Recorder(routes) as server:
         settings = make_settings(server.base, include_reposts=True)
@@ -354,6 +354,7 @@ def test_collect_includes_reposts_when_configured_and_reports_401():
         with pytest.raises(FetchError) as caught:
             asyncio.run(run(health))
         assert caught.value.status == 401 and "401" in str(caught.value)
+        assert "(Your access level cannot read this endpoint)" in str(caught.value)  # X's reason kept
 
 
 def test_resolve_post_against_loopback_server():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import httpx
 from .. import __version__
 from ..config import CollectSettings
 from ..errors import FetchError, RateLimited
+from ..text import clean_text
 
 RETRY_STATUSES = frozenset({429, 503})
 MAX_RETRIES = 2
@@ -160,7 +162,8 @@ class HttpClient:
                 raise RateLimited(message, retry_after=retry_after, source_id=source_id,
                                   url=final_url, status=response.status_code)
             if response.status_code != 304 and not 200 <= response.status_code < 300:
-                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}: {final_url}",
+                reason = await _error_reason(response)
+                raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}: {final_url}{reason}",
                                  source_id=source_id, url=final_url, status=response.status_code)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -178,6 +181,24 @@ class HttpClient:
             self.bytes_received += wire_bytes
             return Response(url=final_url, status=response.status_code, content=b"".join(chunks),
                             headers=response.headers, bytes_received=wire_bytes)
+
+
+async def _error_reason(response: httpx.Response) -> str:
+    """The reason an API put in an error body (X's 401/403 say which access level is
+    missing), as " (...)"; "" for bodies that are not a short JSON explanation."""
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > 4096:
+            return ""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(document, dict):
+        return ""
+    reason = document.get("detail") or document.get("title") or document.get("error") or ""
+    return f" ({clean_text(str(reason))[:200]})" if reason else ""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
