@@ -13,7 +13,7 @@ import nh3
 # page reached from a feed, a newsletter and a tweet share one key.
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "ref", "ref_src",
-     "ref_url", "_hsenc", "_hsmi", "mkt_tok", "spm", "cmpid", "ocid"}
+     "ref_url", "_hsenc", "_hsmi", "mkt_tok", "spm", "cmpid", "ocid", "wt_mc", "wt_zmc"}
 )
 TRACKING_PREFIXES = ("utm_", "hsa_", "pk_")
 
