@@ -11,7 +11,7 @@ LAYERS = {
     "model": 0, "errors": 0,
     "text": 1, "config": 1,
     "store": 2, "collect": 2, "render": 2, "mail": 2,
-    "pipeline": 3, "archive": 3,
+    "pipeline": 3, "archive": 3, "monitor": 3,
     "app": 4,
     "demo": 5,
     "web": 6, "schedule": 6, "cli": 6,
