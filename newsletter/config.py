@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 
 from .errors import ConfigError
 from .model import SourceKind
@@ -212,6 +213,13 @@ def parse_settings(
         for f in fields(section):
             if f.type in ("int", "float") and getattr(section, f.name) <= 0:
                 raise ConfigError("must be a positive number", path=path, field=f"{name}.{f.name}")
+
+    for name in ("collect_cron", "send_cron"):
+        try:
+            CronTrigger.from_crontab(getattr(sections["schedule"], name))
+        except ValueError as e:
+            raise ConfigError(f"not a cron expression (minute hour day month weekday): {e}", path=path,
+                              field=f"schedule.{name}") from e
 
     raw_sources = document.get("sources") or []
     if not isinstance(raw_sources, list):
