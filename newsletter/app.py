@@ -7,13 +7,21 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
+
+import httpx  # editor: App.http(transport=...)
 
 from . import pipeline
 from .collect.http import HttpClient
 from .config import Settings, load_settings
 from .model import SourceResult
+from .render import EmailRenderer  # render issue
+from . import send as sending  # delivery issue
+from .mail.smtp import SmtpPool, parse_smtp_url  # delivery issue
+from .model import Delivery, Issue, RenderedIssue  # delivery issue
+from .subscriptions import Subscriptions  # delivery issue
 from .store import connect
 
 DEFAULT_DB = "data/newsletter.db"
@@ -31,8 +39,9 @@ class App:
     db_path: Path
     clock: Callable[[], datetime] = field(default=utc_now)
 
-    def http(self) -> HttpClient:
-        return HttpClient(self.settings.collect, self.settings.newsletter.contact)
+    def http(self, transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
+        """The polite HTTP client; `transport` lets the editor vet every address it dials."""
+        return HttpClient(self.settings.collect, self.settings.newsletter.contact, transport=transport)
 
     async def collect(self, only: Sequence[str] = (),
                       on_result: Callable[[SourceResult], None] | None = None) -> pipeline.CollectReport:
@@ -40,7 +49,39 @@ class App:
             return await pipeline.collect_all(self.settings, self.conn, http, clock=self.clock,
                                               only=only, on_result=on_result)
 
+    # --- render issue: the email templates (templates/email/), loaded once per app ---
+    @cached_property
+    def email(self) -> EmailRenderer:
+        return EmailRenderer()
+
+    # --- delivery issue: the SMTP sender and the subscriber flows ---
+    def smtp_pool(self, size: int | None = None) -> SmtpPool:
+        """A new pool of connections to NEWSLETTER_SMTP_URL (ConfigError if unset), sized and
+        paced by the mail settings; connections open on first use. The caller closes it."""
+        mail = self.settings.mail
+        return SmtpPool(parse_smtp_url(self.settings.smtp_url), size=size or mail.pool_size,
+                        rate_per_second=mail.rate_per_second, retry_base_seconds=mail.retry_base_seconds)
+
+    @cached_property
+    def mailer(self) -> SmtpPool:
+        """One reused connection for one-off mail (confirmations), closed with the app."""
+        return self.smtp_pool(size=1)
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        """subscribe / confirm / unsubscribe for the public pages (ConfigError without NEWSLETTER_SECRET)."""
+        return Subscriptions(self.conn, self.settings, self.mailer if self.settings.smtp_url else None)
+
+    def send_issue(self, issue: Issue, rendered: RenderedIssue, *, force_late: bool = False,
+                   on_outcome: Callable[[Delivery, object], None] | None = None) -> sending.SendReport:
+        """Send or resume `issue` through a fresh pool (see newsletter/send.py)."""
+        with self.smtp_pool() as pool:
+            return sending.send_issue(self.conn, self.settings, issue, rendered, pool, clock=self.clock,
+                                      force_late=force_late, on_outcome=on_outcome)
+
     def close(self) -> None:
+        if "mailer" in self.__dict__:  # delivery issue: only if one was opened
+            self.mailer.close()
         self.conn.close()
 
 

@@ -3,6 +3,15 @@
     NewsletterError
     ├── ConfigError          bad sources.yaml or environment; names file, source id and field
     ├── StoreError           the SQLite file cannot be opened or migrated
+    ├── ItemError            an item cannot be found or moved that way; carries item_id
+    ├── IssueError           an issue cannot be built, edited or moved that way; carries issue_date
+    ├── RenderError          an issue's email cannot be rendered (template or MJML); carries issue_date
+    ├── MailError            SMTP unreachable, refused our login or sender, or a message could not be
+    │                        built; carries the recipient when one is concerned
+    ├── SendRefused          an issue may not be sent now (not ready, already sent, past its deadline);
+    │                        carries issue_id
+    ├── SubscriberError      an address is not valid, or a subscriber cannot be found or moved that
+    │                        way; carries email
     └── SourceError          one source failed; carries source_id
         ├── FetchError       the HTTP exchange failed (status, timeout, size, redirects)
         │   └── RateLimited  429/503 whose Retry-After exceeds what we are willing to wait
@@ -64,3 +73,41 @@ class RateLimited(FetchError):
 
 class ParseError(SourceError):
     pass
+
+
+# --- render issue: items, issues and their rendering -------------------------------------
+class ItemError(NewsletterError):
+    def __init__(self, message: str, *, item_id: int | None = None):
+        self.item_id = item_id
+        super().__init__(f"item {item_id}: {message}" if item_id is not None else message)
+
+
+class IssueError(NewsletterError):
+    def __init__(self, message: str, *, issue_date: object = None):
+        self.issue_date = issue_date  # a datetime.date, or None when no issue is meant
+        super().__init__(f"issue {issue_date}: {message}" if issue_date is not None else message)
+
+
+class RenderError(NewsletterError):
+    def __init__(self, message: str, *, issue_date: object = None):
+        self.issue_date = issue_date
+        super().__init__(f"issue {issue_date}: {message}" if issue_date is not None else message)
+
+
+# --- delivery issue: subscribers and sending ---------------------------------------------
+class MailError(NewsletterError):
+    def __init__(self, message: str, *, recipient: str = ""):
+        self.recipient = recipient
+        super().__init__(f"{recipient}: {message}" if recipient else message)
+
+
+class SendRefused(NewsletterError):
+    def __init__(self, message: str, *, issue_id: int | None = None):
+        self.issue_id = issue_id
+        super().__init__(message)
+
+
+class SubscriberError(NewsletterError):
+    def __init__(self, message: str, *, email: str = ""):
+        self.email = email
+        super().__init__(f"{email}: {message}" if email else message)

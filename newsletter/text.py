@@ -206,3 +206,58 @@ def parse_tags(text: str) -> tuple[str, ...]:
         if tag:
             seen.setdefault(tag, None)
     return tuple(seen)
+
+
+# --- Markdown subset: the curator's commentary -------------------------------------------
+# Links, bold, italic, inline code, bare URLs and paragraphs; nothing else, so what a curator
+# types is what readers see. Shared by the editor and the email renderer.
+
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*((?:https?://|mailto:)[^\s<>\"]+?)\s*\)")
+_MD_BARE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
+_MD_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+# '*' may touch Hangul on both sides ("*강조*합니다"); '_' may not touch letters (snake_case).
+_MD_STAR = re.compile(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)")
+_MD_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+_MD_SLOT = re.compile(r"\x00(\d+)\x00")
+
+
+def markdown_subset(source: str) -> str:
+    """The curator's Markdown (links, **bold**, *italic*, `code`, bare URLs, paragraphs) as
+    sanitised HTML. Anything else, HTML included, is shown as typed text.
+
+    >>> markdown_subset("**중요**한 [논문](https://arxiv.org/abs/2407.13623)")
+    '<p><strong>중요</strong>한 <a href="https://arxiv.org/abs/2407.13623" rel="noopener noreferrer nofollow">논문</a></p>'
+    """
+    text = source.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
+    if not text:
+        return ""
+    slots: list[str] = []
+
+    def keep(fragment: str) -> str:
+        slots.append(fragment)
+        return f"\x00{len(slots) - 1}\x00"
+
+    def inline(fragment: str) -> str:
+        fragment = html.escape(fragment, quote=True)
+        fragment = _MD_BOLD.sub(r"<strong>\1</strong>", fragment)
+        fragment = _MD_STAR.sub(r"<em>\1</em>", fragment)
+        return _MD_UNDERSCORE.sub(r"<em>\1</em>", fragment)
+
+    def bare_url(match: re.Match) -> str:
+        url = match.group()
+        trimmed = url.rstrip(".,;:!?")
+        if trimmed.endswith(")") and trimmed.count("(") < trimmed.count(")"):
+            trimmed = trimmed[:-1]  # "(see https://a.b/c)" keeps its closing parenthesis outside
+        link = html.escape(trimmed, quote=True)
+        return keep(f'<a href="{link}">{link}</a>') + url[len(trimmed):]
+
+    text = _MD_CODE.sub(lambda m: keep(f"<code>{html.escape(m[1], quote=True)}</code>"), text)
+    text = _MD_LINK.sub(
+        lambda m: keep(f'<a href="{html.escape(m[2], quote=True)}">{inline(m[1])}</a>'), text)
+    text = _MD_BARE_URL.sub(bare_url, text)
+    text = inline(text)
+    while _MD_SLOT.search(text):  # link text may hold code slots
+        text = _MD_SLOT.sub(lambda m: slots[int(m[1])], text)
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    return sanitize_html("".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs))

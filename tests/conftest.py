@@ -63,9 +63,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, and asyncio.run in a later test module would refuse to start beside it."""
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (scripts/test.sh installs it)")
     from playwright.sync_api import sync_playwright

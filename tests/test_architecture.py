@@ -11,10 +11,12 @@ LAYERS = {
     "model": 0, "errors": 0,
     "text": 1, "config": 1,
     "store": 2, "collect": 2, "render": 2, "mail": 2,
-    "pipeline": 3, "archive": 3, "monitor": 3,
+    "pipeline": 3, "archive": 3, "compose": 3, "monitor": 3,
+    "send": 3, "subscriptions": 3,  # delivery issue
     "app": 4,
     "demo": 5,
-    "web": 6, "schedule": 6, "cli": 6,
+    "web": 6, "schedule": 6,
+    "cli": 7,  # outermost: `serve` runs the editor (web) and the scheduler in one process
 }
 
 

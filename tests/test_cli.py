@@ -98,3 +98,12 @@ def test_demo_collects_the_bundled_snapshots_offline(tmp_path):
                                   "--json").stdout)
     titles = {item["title"] for item in items}
     assert "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies" in titles
+    # render issue: a few items approved with Korean commentary, today's issue rendered to files
+    html_file, text_file = tmp_path / "demo" / "issue.html", tmp_path / "demo" / "issue.txt"
+    assert f"{html_file} (HTML)" in run.stderr.replace("\n", "") and str(text_file) in run.stderr.replace("\n", "")
+    page, text = html_file.read_text(encoding="utf-8"), text_file.read_text(encoding="utf-8")
+    for part in (page, text):
+        assert "연산량에 따라 최적의 Vocabulary 수에 대한 Scaling Law" in part
+        assert "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies" in part
+        assert "#토크나이저" in part
+    assert '<html lang="ko"' in page and "<strong>어휘 크기</strong>" in page

@@ -188,8 +188,9 @@ def test_arxiv_requests_are_spaced_by_the_configured_interval(server, make_app):
         server.routes[f"/rss/{category}"] = Route(listing, RSS)
     app = make_app([{"id": f"arxiv-{c[3:].lower()}", "kind": "arxiv", "categories": [c],
                      "url": server.url("/rss/")} for c in ("cs.CL", "cs.LG", "cs.AI")],
-                   arxiv_interval=0.3, concurrency=8, per_host=8)
+                   arxiv_interval=0.5, concurrency=8, per_host=8)
     collect(app)
     arrivals = sorted(request.at for request in server.requests)
     assert len(arrivals) == 3
-    assert all(later - earlier >= 0.29 for earlier, later in zip(arrivals, arrivals[1:])), arrivals
+    # spaced start to start by the client; the first request's connection setup may eat a little
+    assert all(later - earlier >= 0.4 for earlier, later in zip(arrivals, arrivals[1:])), arrivals

@@ -59,3 +59,6 @@ def main(ctx: click.Context, db: str, config: str) -> None:
 
 # Each module adds its commands to `main` when imported.
 from . import collect  # noqa: E402,F401
+from . import issue  # noqa: E402,F401
+from . import web  # noqa: E402,F401
+from . import mail  # noqa: E402,F401

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 
 import click
 from rich.console import Console
@@ -131,8 +130,10 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @click.option("--dir", "directory", default="data/demo", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo database and config go.")
 @click.option("--json", "as_json", is_flag=True, help="Print the collect report as JSON on stdout.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the demo's editor on 127.0.0.1 (unless --no-serve).")
 @handle_errors
-def demo(no_serve: bool, directory: str, as_json: bool) -> None:
+def demo(no_serve: bool, directory: str, as_json: bool, port: int) -> None:
     """Offline end-to-end run on bundled real snapshots served on loopback."""
     from ..demo import demo_environment
 
@@ -146,11 +147,14 @@ def demo(no_serve: bool, directory: str, as_json: bool) -> None:
         err.print(f"[bold]{report.new}[/] new item(s) stored in {app.db_path}")
         err.print(f"  newsletter --db {app.db_path} --config {app.settings.path} items --limit 20",
                   soft_wrap=True)
+        from ..demo import demo_issue  # render issue: approve a few, build and render today's issue
+
+        html_path, text_path = demo_issue(app, directory)
+        err.print(f"today's issue, rendered: {html_path} (HTML) and {text_path} (text)", soft_wrap=True,
+                  highlight=False)
         if not no_serve:
+            from .web import serve_demo_editor  # editor issue: the queue on the demo database
+
             err.print(f"The snapshot server stays up on {server.base_url}: collect the same config "
-                      "again to see 304s. Ctrl-C stops it.")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+                      "again to see 304s. Ctrl-C stops it and the editor.", soft_wrap=True)
+            serve_demo_editor(app, port)

@@ -14,7 +14,10 @@ from typing import Iterator
 
 import yaml
 
+from .. import compose
 from ..app import App, build_app
+from ..errors import IssueError
+from ..store import items as item_store
 from .server import Route, SnapshotServer
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -82,3 +85,47 @@ def demo_environment(directory: str | Path) -> Iterator[tuple[App, SnapshotServe
             yield app, server
         finally:
             app.close()
+
+
+# --- render issue: the demo approves a few items and renders today's issue ----------------
+# (item key or "newest from <source id>", commentary, tags): what a curator might write.
+DEMO_PICKS = (
+    ("arxiv:2407.13623",
+     "연산량에 따라 최적의 Vocabulary 수에 대한 Scaling Law. 투입하는 연산량이 커질수록 모델 크기뿐 아니라 "
+     "**어휘 크기**도 함께 키워야 한다는 결론으로, 대부분의 LLM이 어휘를 *너무 작게* 잡고 있다고 지적합니다.",
+     "scaling-law, 토크나이저"),
+    ("newest from openai",
+     "OpenAI의 새 소식입니다. 실제 서비스에 어떻게 적용되는지 사례 위주로 정리되어 있어 "
+     "[원문](https://openai.com/news/)과 함께 읽어 보시길 권합니다.",
+     "openai, 에이전트"),
+    ("newest from google-deepmind",
+     "Google DeepMind의 최근 연구 소식. 모델 자체보다 **평가 방법**에 대한 이야기가 많아 "
+     "연구자라면 눈여겨볼 만합니다.",
+     "deepmind, 평가"),
+    ("newest from x-twitter",
+     "트윗 하나에 여러 종류의 미디어를 섞어 올릴 수 있게 되었다는 공지. 데모용 X 게시물 예시입니다.",
+     "x, 데모"),
+)
+
+
+def demo_issue(app: App, directory: str | Path) -> tuple[Path, Path]:
+    """Approve the demo picks with sample Korean commentary and tags, build today's issue and
+    write its HTML and text next to the demo database; return the two paths."""
+    now = app.clock()
+    for pick, commentary, tags in DEMO_PICKS:
+        if pick.startswith("newest from "):
+            newest = item_store.list_items(app.conn, source_id=pick.removeprefix("newest from "), limit=1)
+            found = newest[0] if newest else None
+        else:
+            found = item_store.get_item_by_key(app.conn, pick)
+        if found:  # a snapshot without the pick still gives an issue of the others
+            compose.approve_item(app.conn, found.id, now, commentary=commentary, tags=tags)
+    try:
+        issue = compose.build_issue(app.settings, app.conn, now).issue
+    except IssueError:  # today's issue was already marked ready by hand: show it as it is
+        issue = compose.find_issue(app.conn, compose.local_date(now, app.settings))
+    rendered = compose.render_stored_issue(app.settings, app.conn, issue, app.email)
+    html_path, text_path = Path(directory) / "issue.html", Path(directory) / "issue.txt"
+    html_path.write_text(rendered.html, encoding="utf-8")
+    text_path.write_text(rendered.text, encoding="utf-8")
+    return html_path, text_path

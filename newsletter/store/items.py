@@ -103,6 +103,16 @@ def get_item_by_key(conn: sqlite3.Connection, key: str) -> Item | None:
     return items[0] if items else None
 
 
+def get_items(conn: sqlite3.Connection, ids: Sequence[int]) -> list[Item]:
+    """Items by id, in the order given; unknown ids are left out."""
+    rows: list[sqlite3.Row] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        rows += conn.execute(f"SELECT * FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    by_id = {item.id: item for item in _hydrate(conn, rows)}
+    return [by_id[item_id] for item_id in ids if item_id in by_id]
+
+
 def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
     if not rows:
         return []

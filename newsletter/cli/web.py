@@ -1,0 +1,110 @@
+"""serve, user add, user token: the editor and the curators who use it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+
+import click
+
+from ..app import App
+from ..errors import NewsletterError
+from ..store import transaction
+from ..store import users as user_store
+from . import err, handle_errors, main, open_app
+
+
+class UserError(NewsletterError):
+    """A user command that cannot be done as asked (taken name, short password, no such user)."""
+
+
+def save_curator(app: App, name: str, password: str, *, reset: bool = False) -> user_store.User:
+    """Create a curator (or, with reset, change their password and end their sessions)."""
+    try:
+        user_store.check_new_password(password)
+        password_hash = user_store.hash_password(password)
+        with transaction(app.conn):
+            if reset and user_store.get_user(app.conn, name):
+                return user_store.set_password(app.conn, name, password_hash, app.clock())
+            return user_store.create_user(app.conn, name, password_hash, app.clock())
+    except (ValueError, LookupError) as e:
+        raise UserError(str(e)) from e
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep loopback behind a reverse proxy).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the curator's editor (queue, picks, add by URL, source health) until Ctrl-C."""
+    from ..web import serve as serve_editor
+
+    app = open_app(ctx)
+    if not user_store.list_users(app.conn):
+        err.print("[yellow]no curator account yet:[/] create one with `newsletter user add NAME`")
+    err.print(f"editor on http://{host}:{port}/ (Ctrl-C stops it)")
+    serve_editor(app, host, port)
+
+
+@main.group()
+def user() -> None:
+    """Curator accounts for the editor."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin (for scripts).")
+@click.option("--reset", is_flag=True, help="If NAME exists, set a new password (ends their sessions).")
+@click.pass_context
+@handle_errors
+def user_add(ctx: click.Context, name: str, password_stdin: bool, reset: bool) -> None:
+    """Create a curator account; the password is prompted for (twice) unless --password-stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    app = open_app(ctx)
+    existed = user_store.get_user(app.conn, name) is not None
+    saved = save_curator(app, name, password, reset=reset)
+    err.print(f"{'password changed for' if existed else 'created'} curator [bold]{saved.name}[/]")
+
+
+@user.command("token")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help='Print {"user": ..., "token": ...} on stdout.')
+@click.pass_context
+@handle_errors
+def user_token(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Create an API token for NAME and print it once (only its hash is kept).
+
+    Use it as `Authorization: Bearer <token>` on the editor's /api.
+    """
+    app = open_app(ctx)
+    try:
+        with transaction(app.conn):
+            token = user_store.create_token(app.conn, name, app.clock())
+    except LookupError as e:
+        raise UserError(str(e)) from e
+    if as_json:
+        click.echo(json.dumps({"user": name, "token": token}, ensure_ascii=False))
+    else:
+        click.echo(token)
+        err.print("Store it now: it cannot be shown again. Send it as 'Authorization: Bearer <token>'.")
+
+
+DEMO_CURATOR = "demo"
+
+
+def serve_demo_editor(app: App, port: int) -> None:
+    """`newsletter demo`: the editor on the demo database, with a demo curator whose fresh
+    password is printed (a new one each run)."""
+    from ..web import serve as serve_editor
+
+    password = secrets.token_urlsafe(9)
+    save_curator(app, DEMO_CURATOR, password, reset=True)
+    err.print(f"[bold]editor[/]: http://127.0.0.1:{port}/  user: {DEMO_CURATOR}  password: {password}",
+              soft_wrap=True, highlight=False)
+    serve_editor(app, "127.0.0.1", port)

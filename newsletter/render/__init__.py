@@ -1,0 +1,20 @@
+"""Issue -> (subject, preheader, html, text): Jinja2 -> MJML -> mjml-python, templates from
+templates/email/. Pure functions of the issue, its items and the settings; nothing here
+touches the database or the network.
+
+    render_issue(issue, items, settings) -> RenderedIssue   the one render per issue
+    size_report(html) -> SizeReport                          bytes against Gmail's clipping
+    email_problems(html) -> [str]                            scripts, relative links, alt-less images
+"""
+
+from .checks import GMAIL_CLIP_BYTES, SIZE_WARN_BYTES, SizeReport, email_problems, size_report
+from .context import (IssueView, ItemView, SectionView, issue_view, korean_date, local_date, one_line,
+                      ordered, section_of, subject_line, web_url)
+from .email import DEFAULT_TEMPLATE_DIR, EmailRenderer, default_renderer, render_issue
+
+__all__ = [
+    "DEFAULT_TEMPLATE_DIR", "EmailRenderer", "GMAIL_CLIP_BYTES", "IssueView", "ItemView", "SIZE_WARN_BYTES",
+    "SectionView", "SizeReport", "default_renderer", "email_problems", "issue_view", "korean_date",
+    "local_date", "one_line", "ordered", "render_issue", "section_of", "size_report", "subject_line",
+    "web_url",
+]

@@ -1,0 +1,219 @@
+"""The editor queue: items waiting for a decision, grouped by section, filtered, searched, paged.
+
+A snoozed item whose time has passed is waiting again: that is a rule of these queries (no
+job has to wake it), so it holds whatever the clock says and costs no write.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from ..model import Item, ItemStatus, parse_utc, utc_iso
+from .items import get_items
+
+# Snoozed items come back at this local hour: the next collect of the morning runs at 06:00.
+SNOOZE_WAKE_HOUR = 6
+MIN_TRIGRAM = 3  # the trigram tokenizer cannot match anything shorter
+STATUS_FILTERS = ("waiting", "approved", "rejected", "snoozed", "published", "all")
+OTHER_SECTION = "other"
+
+
+def snooze_until(now: datetime, zone: ZoneInfo, wake_hour: int = SNOOZE_WAKE_HOUR) -> datetime:
+    """The next morning in the newsletter's zone: the next local `wake_hour`:00 after now
+    (the same day when snoozing before dawn), in UTC."""
+    local = now.astimezone(zone)
+    wake = datetime.combine(local.date(), time(wake_hour), tzinfo=zone)
+    if wake <= local:
+        wake = datetime.combine(local.date() + timedelta(days=1), time(wake_hour), tzinfo=zone)
+    return wake.astimezone(now.tzinfo)
+
+
+def effective_status(status: ItemStatus, snoozed_until: datetime | None, now: datetime) -> ItemStatus:
+    """What the queue shows: a snoozed item whose time has passed is new again."""
+    if status is ItemStatus.SNOOZED and (snoozed_until is None or snoozed_until <= now):
+        return ItemStatus.NEW
+    return status
+
+
+@dataclass(frozen=True)
+class Sections:
+    """Where items belong: by their source (from the config), else by their kind (items
+    added by hand), and the order sections are shown in."""
+
+    by_source: Mapping[str, str]
+    by_kind: Mapping[str, str]
+    order: Sequence[str]
+
+    def rank(self, section: str) -> int:
+        return self.order.index(section) if section in self.order else len(self.order)
+
+    def of(self, item: Item) -> str:
+        return (item.section_override or self.by_source.get(item.source_id)
+                or self.by_kind.get(item.kind.value) or OTHER_SECTION)
+
+    def sql(self) -> tuple[str, list]:
+        """A SQL expression (over `items`) naming each item's section, and its parameters."""
+        params: list = []
+        by_source = "NULL"
+        if self.by_source:
+            by_source = "CASE items.source_id " + " ".join("WHEN ? THEN ?" for _ in self.by_source) + " END"
+            for source_id, section in self.by_source.items():
+                params += [source_id, section]
+        by_kind = "CASE items.kind " + " ".join("WHEN ? THEN ?" for _ in self.by_kind) + " ELSE ? END" \
+            if self.by_kind else "?"
+        for kind, section in self.by_kind.items():
+            params += [kind, section]
+        params.append(OTHER_SECTION)
+        return f"coalesce(nullif(items.section_override, ''), {by_source}, {by_kind})", params
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str = "waiting"  # one of STATUS_FILTERS
+    section: str = ""
+    source: str = ""
+    day: date | None = None  # published on this local date
+    query: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUS_FILTERS:
+            raise ValueError(f"unknown status filter {self.status!r} (one of {', '.join(STATUS_FILTERS)})")
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    item: Item
+    section: str
+    status: ItemStatus  # effective: a snoozed item past its time shows as new
+    snoozed_until: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: tuple[QueueEntry, ...]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+    section_counts: tuple[tuple[str, int], ...] = field(default=())  # all sections, in order
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def search_terms(query: str) -> list[str]:
+    """Words of a search, quotes dropped; '"large language"' stays one phrase."""
+    terms = re.findall(r'"([^"]+)"|(\S+)', query)
+    return [t.strip() for pair in terms for t in pair if t.strip()]
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search_sql(query: str) -> tuple[list[str], list]:
+    """One condition per term, all must hold. Terms of 3+ characters use the trigram index;
+    shorter ones (2-syllable Korean words are common: 모델, 연구) a LIKE scan. Hashtags match too."""
+    where, params = [], []
+    for term in search_terms(query):
+        tag = _like(term.lstrip("#").lower())
+        in_tags = "items.id IN (SELECT item_id FROM item_tags WHERE tag LIKE ? ESCAPE '\\')"
+        if len(term) >= MIN_TRIGRAM:
+            where.append(f"(items.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?) OR {in_tags})")
+            params += ['"' + term.replace('"', '""') + '"', tag]
+        else:
+            pattern = _like(term)
+            columns = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
+                                  ("items.title", "items.title_override", "items.summary_text", "items.commentary"))
+            where.append(f"({columns} OR {in_tags})")
+            params += [pattern] * 4 + [tag]
+    return where, params
+
+
+def _filter_sql(flt: QueueFilter, now: datetime, zone: ZoneInfo) -> tuple[list[str], list]:
+    """WHERE conditions for everything but the section."""
+    where, params = [], []
+    stamp = utc_iso(now)
+    if flt.status == "waiting":
+        where.append("(items.status = 'new' OR (items.status = 'snoozed' AND "
+                     "(items.snoozed_until IS NULL OR items.snoozed_until <= ?)))")
+        params.append(stamp)
+    elif flt.status == "snoozed":
+        where.append("items.status = 'snoozed' AND items.snoozed_until > ?")
+        params.append(stamp)
+    elif flt.status != "all":
+        where.append("items.status = ?")
+        params.append(flt.status)
+    if flt.source:
+        where.append("(items.source_id = ? OR items.key IN (SELECT item_key FROM mentions WHERE source_id = ?))")
+        params += [flt.source, flt.source]
+    if flt.day:
+        start = datetime.combine(flt.day, time(0), tzinfo=zone)
+        end = datetime.combine(flt.day + timedelta(days=1), time(0), tzinfo=zone)
+        where.append("items.published >= ? AND items.published < ?")
+        params += [utc_iso(start), utc_iso(end)]
+    if flt.query.strip():
+        terms, term_params = _search_sql(flt.query)
+        where += terms
+        params += term_params
+    return where, params
+
+
+def queue_page(conn: sqlite3.Connection, sections: Sections, flt: QueueFilter, *, now: datetime,
+               zone: ZoneInfo, page: int = 1, per_page: int = 50) -> QueuePage:
+    """One page of the queue: sections in their configured order, newest first within each,
+    with the count of every section under the same filters (whatever section is chosen)."""
+    section_sql, section_params = sections.sql()
+    where, params = _filter_sql(flt, now, zone)
+    base = (f"SELECT items.id, items.published, items.status, items.snoozed_until, {section_sql} AS section "
+            f"FROM items" + (" WHERE " + " AND ".join(where) if where else ""))
+    base_params = section_params + params
+
+    counts = dict(conn.execute(f"SELECT section, count(*) FROM ({base}) GROUP BY section",
+                               base_params).fetchall())
+    ordered = sorted(counts, key=lambda name: (sections.rank(name), name))
+    section_counts = tuple((name, counts[name]) for name in ordered)
+    total = counts.get(flt.section, 0) if flt.section else sum(counts.values())
+
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rank_sql = "CASE section " + " ".join("WHEN ? THEN ?" for _ in sections.order) + \
+        f" ELSE {len(sections.order)} END" if sections.order else "0"
+    rank_params = [value for index, name in enumerate(sections.order) for value in (name, index)]
+    sql = f"SELECT * FROM ({base})" + (" WHERE section = ?" if flt.section else "") + \
+        f" ORDER BY {rank_sql}, section, published DESC, id DESC LIMIT ? OFFSET ?"
+    rows = conn.execute(sql, base_params + ([flt.section] if flt.section else []) + rank_params
+                        + [per_page, (page - 1) * per_page]).fetchall()
+    items = {item.id: item for item in get_items(conn, [row["id"] for row in rows])}
+    entries = []
+    for row in rows:
+        until = parse_utc(row["snoozed_until"]) if row["snoozed_until"] else None
+        entries.append(QueueEntry(item=items[row["id"]], section=row["section"],
+                                  status=effective_status(ItemStatus(row["status"]), until, now),
+                                  snoozed_until=until))
+    return QueuePage(entries=tuple(entries), total=total, page=page, pages=pages, per_page=per_page,
+                     section_counts=section_counts)
+
+
+def queue_entry(conn: sqlite3.Connection, sections: Sections, item_id: int, now: datetime) -> QueueEntry | None:
+    row = conn.execute("SELECT snoozed_until FROM items WHERE id = ?", (item_id,)).fetchone()
+    found = get_items(conn, [item_id])
+    if row is None or not found:
+        return None
+    item = found[0]
+    until = parse_utc(row["snoozed_until"]) if row["snoozed_until"] else None
+    return QueueEntry(item=item, section=sections.of(item), status=effective_status(item.status, until, now),
+                      snoozed_until=until)
+
+
+def waiting_count(conn: sqlite3.Connection, now: datetime) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM items WHERE status = 'new' OR (status = 'snoozed' AND "
+        "(snoozed_until IS NULL OR snoozed_until <= ?))", (utc_iso(now),)).fetchone()[0]

@@ -1,0 +1,79 @@
+"""The curator's editor: a Starlette app over the App (store, HTTP client, settings).
+
+    create_web_app(app) -> Starlette     the ASGI app; `lifespan` lets `newsletter serve`
+                                         start more in the same process (the scheduler)
+    serve(app, host, port)               run it under uvicorn until Ctrl-C
+
+Pages: /login /queue /items/{id} /picks /add /sources; JSON under /api (see web/api.py).
+Templates and static files live in the top-level templates/web/, so a curator can restyle.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncContextManager, AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from ..app import App
+from . import api, auth, editing, pages
+from .core import STATIC_DIR, SecurityHeaders, build_web
+
+MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
+
+Lifespan = Callable[[Starlette], AsyncContextManager[None]]
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    detail = error.detail if isinstance(error, HTTPException) else "internal error"
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": detail}, status_code=status)
+    return PlainTextResponse(f"{status} {detail}", status_code=status)
+
+
+def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
+    """The editor as an ASGI app. `lifespan` (an async context manager factory) runs around
+    it: whatever else the process should run while serving starts and stops with it."""
+    web = build_web(app, auth.resolve_secret(app))
+
+    @asynccontextmanager
+    async def around(starlette: Starlette) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(starlette):
+                yield
+
+    starlette = Starlette(
+        routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes,
+                Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=around,
+        max_body_size=MAX_BODY_BYTES,
+    )
+    starlette.state.web = web
+    return starlette
+
+
+def serve(app: App, host: str = "127.0.0.1", port: int = 8000, *, lifespan: Lifespan | None = None) -> None:
+    """Run the editor under uvicorn until interrupted. Forwarded headers are trusted from
+    loopback only (a reverse proxy on the same machine), so https behind it is seen as such."""
+    import uvicorn
+
+    config = uvicorn.Config(create_web_app(app, lifespan=lifespan), host=host, port=port, proxy_headers=True,
+                            forwarded_allow_ips="127.0.0.1", log_level="info")
+    try:
+        uvicorn.Server(config).run()
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down for; that is a clean stop
+        pass
+
+
+__all__ = ["create_web_app", "serve"]

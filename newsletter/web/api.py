@@ -1,0 +1,216 @@
+"""The JSON API under /api: the same actions as the pages, for the page's keys and for scripts.
+
+Authentication: the session cookie plus an X-CSRF-Token header on POST, or
+`Authorization: Bearer <token>` from `newsletter user token NAME`. Errors are
+{"error": message} with 400 (bad input), 401, 403, 404, 409 (a move the states forbid),
+422 (a page that could not be read) or 502 (a fetch that failed).
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import FetchError, SourceError
+from ..model import utc_iso
+from ..store import curation
+from ..store import sources as source_store
+from ..store.queue import QueueEntry, queue_page
+from ..text import normalise_tag
+from . import actions
+from .adding import add_by_url
+from .auth import curator_api
+from .core import json_error, web_of
+from .present import item_json
+
+MAX_PER_PAGE = 200
+
+
+async def _body(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise actions.BadInput(f"the body is not JSON: {e}") from e
+    if not isinstance(body, dict):
+        raise actions.BadInput("the body must be a JSON object")
+    return body
+
+
+def _one(request: Request, entry: QueueEntry) -> dict:
+    web = web_of(request)
+    related = curation.related_links(web.conn, [entry.item.id]).get(entry.item.id, [])
+    return item_json(entry, web.settings, related)
+
+
+def _failure(error: Exception) -> JSONResponse:
+    if isinstance(error, LookupError):
+        return json_error(404, str(error))
+    if isinstance(error, actions.BadInput):
+        return json_error(400, str(error))
+    if isinstance(error, FetchError):
+        return json_error(502, f"could not fetch it: {error}")
+    if isinstance(error, SourceError):
+        return json_error(422, f"could not read it: {error}")
+    return json_error(409, str(error))
+
+
+@curator_api
+async def list_items(request: Request) -> Response:
+    web = web_of(request)
+    params = request.query_params
+    flt, problems = actions.parse_filter(params)
+    if problems:
+        return json_error(400, "; ".join(problems))
+    try:
+        per_page = min(MAX_PER_PAGE, max(1, int(params.get("per_page") or 50)))
+    except ValueError:
+        return json_error(400, "per_page must be a number")
+    result = queue_page(web.conn, web.sections, flt, now=web.now(), zone=web.zone,
+                        page=actions.page_number(params), per_page=per_page)
+    related = curation.related_links(web.conn, [e.item.id for e in result.entries])
+    return JSONResponse({
+        "items": [item_json(e, web.settings, related.get(e.item.id)) for e in result.entries],
+        "total": result.total, "page": result.page, "pages": result.pages, "per_page": result.per_page,
+        "sections": [{"section": name, "count": count} for name, count in result.section_counts],
+    })
+
+
+@curator_api
+async def get_item(request: Request) -> Response:
+    try:
+        return JSONResponse(_one(request, actions.entry(web_of(request), request.path_params["item_id"])))
+    except LookupError as e:
+        return _failure(e)
+
+
+@curator_api
+async def triage(request: Request) -> Response:
+    try:
+        entry = actions.triage(web_of(request), request.state.curator, request.path_params["item_id"],
+                               request.path_params["action"])
+    except (LookupError, ValueError) as e:
+        return _failure(e)
+    return JSONResponse(_one(request, entry))
+
+
+@curator_api
+async def annotate(request: Request) -> Response:
+    """Any of: title_override, commentary, tags (list or text), section_override, related
+    ([{url, title}] or text); fields left out stay as they are."""
+    try:
+        body = await _body(request)
+        related = body.get("related")
+        if isinstance(related, list):
+            related = [curation.RelatedLink(str(link.get("url", "")), str(link.get("title", "")))
+                       if isinstance(link, dict) else curation.RelatedLink(str(link)) for link in related]
+        fields = {name: body.get(name) for name in ("title_override", "commentary", "tags", "section_override")}
+        for name, value in fields.items():
+            if value is not None and not isinstance(value, (str, list) if name == "tags" else str):
+                raise actions.BadInput(f"{name} must be {'a list or ' if name == 'tags' else ''}a string")
+        entry = actions.apply_edit(web_of(request), request.state.curator, request.path_params["item_id"],
+                                   actions.Edit(**fields, related=related))
+    except (LookupError, ValueError) as e:
+        return _failure(e)
+    return JSONResponse(_one(request, entry))
+
+
+@curator_api
+async def draft(request: Request) -> Response:
+    try:
+        body = await _body(request)
+        saved = actions.save_draft(web_of(request), request.state.curator, request.path_params["item_id"],
+                                   commentary=str(body.get("commentary", "")), tags=str(body.get("tags", "")),
+                                   title_override=str(body.get("title_override", "")))
+    except (LookupError, ValueError) as e:
+        return _failure(e)
+    return JSONResponse({"saved": utc_iso(saved.saved)})
+
+
+@curator_api
+async def undo(request: Request) -> Response:
+    try:
+        entry = actions.undo(web_of(request), request.state.curator)
+    except ValueError as e:
+        return _failure(e)
+    return JSONResponse({"item": _one(request, entry) if entry else None})
+
+
+@curator_api
+async def add_url(request: Request) -> Response:
+    """{"url": "...", "section": optional} -> {"item": ..., "created": bool}."""
+    try:
+        body = await _body(request)
+        added = await add_by_url(web_of(request), request.state.curator, str(body.get("url", "")),
+                                 str(body.get("section") or ""))
+    except (LookupError, ValueError, SourceError) as e:
+        return _failure(e)
+    return JSONResponse({"item": _one(request, added.entry), "created": added.created},
+                        status_code=201 if added.created else 200)
+
+
+def _picks_json(request: Request, items) -> JSONResponse:
+    web = web_of(request)
+    related = curation.related_links(web.conn, [item.id for item in items])
+    return JSONResponse({"items": [
+        item_json(QueueEntry(item, web.sections.of(item), item.status, None), web.settings, related.get(item.id))
+        for item in items]})
+
+
+@curator_api
+async def list_picks(request: Request) -> Response:
+    return _picks_json(request, curation.picks(web_of(request).conn))
+
+
+@curator_api
+async def reorder(request: Request) -> Response:
+    """{"ids": [3, 1, 2]}: these picks first, in this order."""
+    try:
+        ids = (await _body(request)).get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise actions.BadInput("ids must be a list of item ids")
+        items = actions.reorder_picks(web_of(request), ids)
+    except ValueError as e:
+        return _failure(e)
+    return _picks_json(request, items)
+
+
+@curator_api
+async def tags(request: Request) -> Response:
+    fragment = normalise_tag(request.query_params.get("q", ""))
+    return JSONResponse({"tags": curation.suggest_tags(web_of(request).conn, fragment) if fragment else []})
+
+
+@curator_api
+async def health(request: Request) -> Response:
+    web = web_of(request)
+    found = source_store.all_health(web.conn)
+
+    def stamp(moment):
+        return utc_iso(moment) if moment else None
+
+    return JSONResponse({"sources": [{
+        "id": s.id, "kind": s.kind.value, "section": s.section, "disabled_reason": web.settings.disabled_reason(s),
+        "last_attempt": stamp(found[s.id].last_attempt) if s.id in found else None,
+        "last_success": stamp(found[s.id].last_success) if s.id in found else None,
+        "last_error": found[s.id].last_error if s.id in found else None,
+        "consecutive_failures": found[s.id].consecutive_failures if s.id in found else 0,
+        "items_last_run": found[s.id].items_last_run if s.id in found else 0,
+    } for s in web.settings.sources]})
+
+
+routes = [
+    Route("/api/items", list_items, methods=["GET"]),
+    Route("/api/items/{item_id:int}", get_item, methods=["GET"]),
+    Route("/api/items/{item_id:int}/annotate", annotate, methods=["POST"]),
+    Route("/api/items/{item_id:int}/draft", draft, methods=["POST"]),
+    Route("/api/items/{item_id:int}/{action:str}", triage, methods=["POST"]),  # approve, reject, ...
+    Route("/api/undo", undo, methods=["POST"]),
+    Route("/api/add-url", add_url, methods=["POST"]),
+    Route("/api/picks", list_picks, methods=["GET"]),
+    Route("/api/picks/reorder", reorder, methods=["POST"]),
+    Route("/api/tags", tags, methods=["GET"]),
+    Route("/api/sources", health, methods=["GET"]),
+]

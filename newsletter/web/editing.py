@@ -1,0 +1,132 @@
+"""Annotating one item (title, Korean commentary, tags, section, related links; drafts saved
+as the curator types) and adding an item by hand."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..errors import FetchError, SourceError
+from ..store import curation, transaction
+from . import actions
+from .adding import add_by_url
+from .auth import curator_page
+from .core import local_path, render, web_of
+from .pages import NOTICES, card, nav_counts, with_query
+
+
+def _form_values(item, draft, related) -> dict:
+    if draft:
+        return {"title_override": draft.title_override, "commentary": draft.commentary, "tags": draft.tags,
+                "section_override": item.section_override or "",
+                "related": "\n".join(f"{link.url} {link.title}".strip() for link in related)}
+    return {"title_override": item.title_override or "", "commentary": item.commentary,
+            "tags": " ".join(f"#{tag}" for tag in item.tags), "section_override": item.section_override or "",
+            "related": "\n".join(f"{link.url} {link.title}".strip() for link in related)}
+
+
+def _edit_page(request: Request, item_id: int, *, values: dict | None = None, error: str = "",
+               status: int = 200) -> Response:
+    web = web_of(request)
+    try:
+        entry = actions.entry(web, item_id)
+    except LookupError as e:
+        return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
+    user_id = request.state.curator.user.id
+    draft = curation.get_draft(web.conn, item_id, user_id)
+    related = curation.related_links(web.conn, [item_id]).get(item_id, [])
+    return render(request, "item.html", {
+        **card(web, entry, related=related), "values": values or _form_values(entry.item, draft, related),
+        "draft": draft if values is None else None, "error": error, "nav": nav_counts(web),
+        "next": local_path(request.query_params.get("next")),
+        "notice": NOTICES.get(request.query_params.get("notice", ""), "")}, status=status)
+
+
+@curator_page
+async def item_page(request: Request) -> Response:
+    return _edit_page(request, request.path_params["item_id"])
+
+
+@curator_page
+async def save_item(request: Request) -> Response:
+    web = web_of(request)
+    item_id = request.path_params["item_id"]
+    form = await request.form()
+    values = {name: str(form.get(name, "")) for name in
+              ("title_override", "commentary", "tags", "section_override", "related")}
+    target = local_path(str(form.get("next", "")), f"/items/{item_id}")
+    edit = actions.Edit(**values)
+    try:
+        actions.apply_edit(web, request.state.curator, item_id, edit)
+        if form.get("then") in actions.ACTIONS:
+            actions.triage(web, request.state.curator, item_id, str(form["then"]))
+    except LookupError as e:
+        return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
+    except ValueError as e:  # nothing was saved: show the form again with what was typed
+        return _edit_page(request, item_id, values=values, error=str(e), status=400)
+    return RedirectResponse(with_query(target, notice="saved") + f"#item-{item_id}", status_code=303)
+
+
+@curator_page
+async def save_draft(request: Request) -> Response:
+    """The form flavour of the draft API, for navigator.sendBeacon when the page is left."""
+    web = web_of(request)
+    form = await request.form()
+    try:
+        actions.save_draft(web, request.state.curator, request.path_params["item_id"],
+                           commentary=str(form.get("commentary", "")), tags=str(form.get("tags", "")),
+                           title_override=str(form.get("title_override", "")))
+    except LookupError:
+        return Response(status_code=404)
+    except ValueError as e:
+        return Response(str(e), status_code=400, media_type="text/plain")
+    return Response(status_code=204)
+
+
+@curator_page
+async def discard_draft(request: Request) -> Response:
+    web = web_of(request)
+    item_id = request.path_params["item_id"]
+    with transaction(web.conn):
+        curation.drop_draft(web.conn, item_id, request.state.curator.user.id)
+    return RedirectResponse(f"/items/{item_id}?notice=draft-discarded", status_code=303)
+
+
+@curator_page
+async def add_page(request: Request) -> Response:
+    web = web_of(request)
+    return render(request, "add.html", {"url": request.query_params.get("url", ""), "section": "", "error": "",
+                                        "nav": nav_counts(web)})
+
+
+@curator_page
+async def add(request: Request) -> Response:
+    web = web_of(request)
+    form = await request.form()
+    url, section = str(form.get("url", "")), str(form.get("section", ""))
+
+    def again(error: str, status: int) -> Response:
+        return render(request, "add.html", {"url": url, "section": section, "error": error, "nav": nav_counts(web)},
+                      status=status)
+
+    try:
+        added = await add_by_url(web, request.state.curator, url, section)
+    except actions.BadInput as e:
+        return again(str(e), 400)
+    except FetchError as e:
+        return again(f"could not fetch it: {e}", 502)
+    except (SourceError, ValueError) as e:
+        return again(f"could not read it: {e}", 422)
+    notice = "added" if added.created else "known"
+    return RedirectResponse(f"/items/{added.entry.item.id}?notice={notice}", status_code=303)
+
+
+routes = [
+    Route("/items/{item_id:int}", item_page, methods=["GET"]),
+    Route("/items/{item_id:int}", save_item, methods=["POST"]),
+    Route("/items/{item_id:int}/draft", save_draft, methods=["POST"]),
+    Route("/items/{item_id:int}/draft/discard", discard_draft, methods=["POST"]),
+    Route("/add", add_page, methods=["GET"]),
+    Route("/add", add, methods=["POST"]),
+]

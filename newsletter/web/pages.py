@@ -1,0 +1,168 @@
+"""The curator's pages: the queue, triage buttons, undo, today's picks, source health.
+
+Every action is a plain form POST that redirects back (so everything works without
+JavaScript); static/editor.js adds the keys on top, through the JSON API.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from ..model import utc_iso
+from ..store import curation
+from ..store import sources as source_store
+from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
+from . import actions
+from .auth import curator_page
+from .core import local_path, render, web_of
+from .present import byline, seen_lines, short_summary, source_name
+
+PER_PAGE = 50
+NOTICES = {
+    "undone": "되돌렸습니다 (undone).",
+    "nothing-to-undo": "되돌릴 작업이 없습니다 (nothing to undo).",
+    "saved": "저장했습니다 (saved).",
+    "added": "새 항목을 추가했습니다 (added).",
+    "known": "이미 있는 항목입니다: 새로 만들지 않았습니다 (already known).",
+    "draft-discarded": "초안을 버렸습니다 (draft discarded).",
+}
+
+
+def with_query(path: str, **values: str) -> str:
+    """path with these query values set (others kept), fragment dropped."""
+    parts = urlsplit(path)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update({k: v for k, v in values.items() if v is not None})
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
+
+
+def card(web, entry: QueueEntry, drafted: set[int] | None = None, related=None) -> dict:
+    """What the item card template needs beyond the item."""
+    item = entry.item
+    return {"entry": entry, "item": item, "byline": byline(item, web.settings),
+            "source": source_name(web.settings, item.source_id), "seen": seen_lines(item, web.settings),
+            "summary": short_summary(item), "has_draft": bool(drafted and item.id in drafted),
+            "related": related or []}
+
+
+def nav_counts(web) -> dict:
+    now = web.now()
+    return {"waiting": waiting_count(web.conn, now), "picks": len(curation.picks(web.conn))}
+
+
+@curator_page
+async def home(request: Request) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+@curator_page
+async def queue(request: Request) -> Response:
+    web = web_of(request)
+    flt, problems = actions.parse_filter(request.query_params)
+    result = queue_page(web.conn, web.sections, flt, now=web.now(), zone=web.zone,
+                        page=actions.page_number(request.query_params), per_page=PER_PAGE)
+    ids = [e.item.id for e in result.entries]
+    drafted = curation.drafted(web.conn, request.state.curator.user.id, ids)
+    related = curation.related_links(web.conn, ids)
+    groups: list[dict] = []
+    counts = dict(result.section_counts)
+    for entry in result.entries:
+        if not groups or groups[-1]["section"] != entry.section:
+            groups.append({"section": entry.section, "count": counts.get(entry.section, 0), "cards": []})
+        groups[-1]["cards"].append(card(web, entry, drafted, related.get(entry.item.id)))
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(request, "queue.html", {
+        "page": result, "groups": groups, "filter": flt, "problems": problems, "statuses": STATUS_FILTERS,
+        "source_ids": [s.id for s in web.settings.sources],
+        "page_url": lambda number: with_query(here, page=str(number)),
+        "section_url": lambda name: with_query(here, section=name, page="1"),
+        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "nav": nav_counts(web)})
+
+
+@curator_page
+async def triage(request: Request) -> Response:
+    web = web_of(request)
+    form = await request.form()
+    item_id = request.path_params["item_id"]
+    target = local_path(str(form.get("next", "")))
+    try:
+        actions.triage(web, request.state.curator, item_id, str(form.get("action", "")))
+    except LookupError as e:
+        return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
+    except ValueError as e:
+        return render(request, "error.html", {"title": "바꿀 수 없습니다", "message": str(e)}, status=409)
+    return RedirectResponse(with_query(target) + f"#item-{item_id}", status_code=303)
+
+
+@curator_page
+async def undo(request: Request) -> Response:
+    web = web_of(request)
+    form = await request.form()
+    target = local_path(str(form.get("next", "")))
+    try:
+        restored = actions.undo(web, request.state.curator)
+    except ValueError as e:
+        return render(request, "error.html", {"title": "되돌릴 수 없습니다", "message": str(e)}, status=409)
+    if restored is None:
+        return RedirectResponse(with_query(target, notice="nothing-to-undo"), status_code=303)
+    return RedirectResponse(with_query(target, notice="undone") + f"#item-{restored.item.id}", status_code=303)
+
+
+@curator_page
+async def picks(request: Request) -> Response:
+    web = web_of(request)
+    chosen = curation.picks(web.conn)
+    ids = [item.id for item in chosen]
+    related = curation.related_links(web.conn, ids)
+    cards = [card(web, QueueEntry(item=item, section=web.sections.of(item), status=item.status,
+                                  snoozed_until=None), related=related.get(item.id)) for item in chosen]
+    return render(request, "picks.html", {"cards": cards, "nav": nav_counts(web),
+                                          "notice": NOTICES.get(request.query_params.get("notice", ""), "")})
+
+
+MOVES = {"up": -1, "down": 1, "top": -10**6, "bottom": 10**6}
+
+
+@curator_page
+async def move_pick(request: Request) -> Response:
+    web = web_of(request)
+    form = await request.form()
+    item_id = request.path_params["item_id"]
+    direction = str(form.get("direction", ""))
+    if direction not in MOVES:
+        return render(request, "error.html", {"title": "잘못된 요청", "message": f"unknown move {direction!r}"},
+                      status=400)
+    try:
+        actions.move_pick(web, item_id, MOVES[direction])
+    except ValueError as e:
+        return render(request, "error.html", {"title": "옮길 수 없습니다", "message": str(e)}, status=409)
+    return RedirectResponse(f"/picks#pick-{item_id}", status_code=303)
+
+
+@curator_page
+async def sources(request: Request) -> Response:
+    web = web_of(request)
+    health = source_store.all_health(web.conn)
+    rows = []
+    for source in web.settings.sources:
+        h = health.get(source.id)
+        rows.append({"source": source, "health": h, "disabled": web.settings.disabled_reason(source),
+                     "last_success": h.last_success if h else None, "last_attempt": h.last_attempt if h else None,
+                     "last_error": (h.last_error or "") if h else "",
+                     "failures": h.consecutive_failures if h else 0, "items_last_run": h.items_last_run if h else 0})
+    return render(request, "sources.html", {"rows": rows, "nav": nav_counts(web), "utc_iso": utc_iso})
+
+
+routes = [
+    Route("/", home, methods=["GET"]),
+    Route("/queue", queue, methods=["GET"]),
+    Route("/items/{item_id:int}/triage", triage, methods=["POST"]),
+    Route("/undo", undo, methods=["POST"]),
+    Route("/picks", picks, methods=["GET"]),
+    Route("/picks/{item_id:int}/move", move_pick, methods=["POST"]),
+    Route("/sources", sources, methods=["GET"]),
+]
