@@ -22,6 +22,8 @@ from . import send as sending  # delivery issue
 from .mail.smtp import SmtpPool, parse_smtp_url  # delivery issue
 from .model import Delivery, Issue, RenderedIssue  # delivery issue
 from .subscriptions import Subscriptions  # delivery issue
+from . import archive  # archive issue
+from datetime import date  # archive issue
 from .store import connect
 
 DEFAULT_DB = "data/newsletter.db"
@@ -78,6 +80,20 @@ class App:
         with self.smtp_pool() as pool:
             return sending.send_issue(self.conn, self.settings, issue, rendered, pool, clock=self.clock,
                                       force_late=force_late, on_outcome=on_outcome)
+
+    # --- archive issue: the static archive of sent issues ---
+    @property
+    def archive_dir(self) -> Path:
+        """Where the archive is built by default and what the web app serves at /archive:
+        archive/ beside the database."""
+        return archive.default_archive_dir(self.db_path)
+
+    def build_archive(self, out_dir: str | os.PathLike | None = None, *,
+                      previews: Sequence[date] = ()) -> archive.ArchiveReport:
+        """Build or bring up to date the static archive (default: self.archive_dir); the
+        issues dated `previews` are shown too, marked as previews, whatever their state."""
+        return archive.build_archive(self.conn, self.settings, out_dir or self.archive_dir, self.clock(),
+                                     previews=previews)
 
     def close(self) -> None:
         if "mailer" in self.__dict__:  # delivery issue: only if one was opened

@@ -12,6 +12,7 @@
     │                        carries issue_id
     ├── SubscriberError      an address is not valid, or a subscriber cannot be found or moved that
     │                        way; carries email
+    ├── ArchiveError         the static archive cannot be built or written; carries the path
     └── SourceError          one source failed; carries source_id
         ├── FetchError       the HTTP exchange failed (status, timeout, size, redirects)
         │   └── RateLimited  429/503 whose Retry-After exceeds what we are willing to wait
@@ -111,3 +112,10 @@ class SubscriberError(NewsletterError):
     def __init__(self, message: str, *, email: str = ""):
         self.email = email
         super().__init__(f"{email}: {message}" if email else message)
+
+
+# --- archive issue: the static site of past issues ---------------------------------------
+class ArchiveError(NewsletterError):
+    def __init__(self, message: str, *, path: object = None):
+        self.path = path  # the file or directory concerned
+        super().__init__(f"{path}: {message}" if path is not None else message)

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from email.message import EmailMessage
+from email.utils import make_msgid
 from dataclasses import dataclass, field
 from datetime import datetime, time as clock_time, timedelta
 from typing import Callable
@@ -33,7 +35,8 @@ from typing import Callable
 from .config import Settings
 from .errors import MailError, SendRefused
 from .mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
-from .mail.message import Envelope, build_message, list_id_for, message_id_domain, to_wire
+from .mail.bulk import BulkMessage
+from .mail.message import Envelope, list_id_for, message_id_domain, to_wire
 from .mail.smtp import PermanentFailure, TransientFailure
 from .mail.tokens import TokenPurpose, Tokens, link
 from .model import (UNSUBSCRIBE_PLACEHOLDER, Delivery, DeliveryStatus, Issue, IssueStatus, ItemStatus,
@@ -75,30 +78,31 @@ def unsubscribe_url(settings: Settings, tokens: Tokens, subscriber_id: int, wire
 
 class IssueMessages:
     """The message factory for one issue: the one render, with each recipient's unsubscribe
-    link put where the placeholder stands, in the body and in List-Unsubscribe."""
+    link put where the placeholder stands, in the body and in List-Unsubscribe. Copies are
+    filled into a template the email package built (mail.bulk), byte for byte the same."""
 
     def __init__(self, settings: Settings, rendered: RenderedIssue, tokens: Tokens,
                  clock: Callable[[], datetime], *, subject_prefix: str = ""):
         n = settings.newsletter
         self.settings = settings
-        self.rendered = rendered
         self.tokens = tokens
         self.clock = clock
-        self.subject = subject_prefix + rendered.subject
-        self.envelope = Envelope(n.sender_name, n.sender_email, reply_to=n.reply_to,
-                                 list_id=list_id_for(n.title, n.site_url))
+        self.bulk = BulkMessage(envelope=Envelope(n.sender_name, n.sender_email, reply_to=n.reply_to,
+                                                  list_id=list_id_for(n.title, n.site_url)),
+                                subject=subject_prefix + rendered.subject, text=rendered.text, html=rendered.html,
+                                placeholder=UNSUBSCRIBE_PLACEHOLDER)
 
-    def message(self, recipient: str, subscriber_id: int, message_id: str = ""):
-        url = unsubscribe_url(self.settings, self.tokens, subscriber_id, recipient)
-        return build_message(
-            envelope=self.envelope, recipient=recipient, subject=self.subject,
-            text=self.rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-            html=self.rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, url),
-            date=self.clock().astimezone(self.settings.newsletter.zone), message_id=message_id,
-            unsubscribe_url=url)
+    def _fields(self, recipient: str, subscriber_id: int, message_id: str) -> dict:
+        return dict(recipient=recipient, message_id=message_id,
+                    date=self.clock().astimezone(self.settings.newsletter.zone),
+                    unsubscribe_url=unsubscribe_url(self.settings, self.tokens, subscriber_id, recipient))
+
+    def message(self, recipient: str, subscriber_id: int, message_id: str) -> EmailMessage:
+        """The copy for one recipient, built by the email package alone."""
+        return self.bulk.build(**self._fields(recipient, subscriber_id, message_id))
 
     def __call__(self, delivery: Delivery) -> bytes:
-        return to_wire(self.message(delivery.email, delivery.subscriber_id, delivery.message_id))
+        return self.bulk.wire(**self._fields(delivery.email, delivery.subscriber_id, delivery.message_id))
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,8 @@ def send_test(conn: sqlite3.Connection, settings: Settings, rendered: RenderedIs
     subscriber = subscriber_store.get_by_email(conn, wanted.email)
     factory = IssueMessages(settings, rendered, Tokens(settings.secret_key), lambda: now,
                             subject_prefix=TEST_SUBJECT_PREFIX)
-    message = factory.message(wanted.ascii, subscriber.id if subscriber else 0)
+    message = factory.message(wanted.ascii, subscriber.id if subscriber else 0,
+                              make_msgid("test", domain=message_id_domain(settings.newsletter.sender_email)))
     try:
         return transport.send(settings.newsletter.sender_email, wanted.ascii, to_wire(message))
     except (TransientFailure, PermanentFailure) as e:

@@ -393,14 +393,25 @@ def send_worker(subscribers: int, port: int) -> None:
             report = send_issue(app.conn, app.settings, issue, rendered, pool, clock=app.clock, force_late=True)
             elapsed = time.perf_counter() - started
         app.close()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"sent": report.counts.sent, "failed": report.counts.failed, "seconds": elapsed,
-                      "prepare_seconds": prepared, "peak_rss_mb": peak_mb}))
+                      "prepare_seconds": prepared, "peak_rss_mb": own_peak_rss_mb()}))
 
 
-def send_ceiling(port: int, count: int) -> tuple[float, int]:
+def own_peak_rss_mb() -> float:
+    """Peak RSS of this process's own memory. ru_maxrss would not do: Linux carries it over
+    exec from the parent it was forked from, so a child reports at least the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def send_ceiling(port: int, count: int, distinct: int = 500) -> tuple[float, int]:
     """Messages per second of a plain smtplib loop sending pre-built messages (the same kind a
-    send builds) over one reused connection; and their average size in bytes."""
+    send builds; `distinct` of them, sent round) over one reused connection; and their size."""
     import smtplib
 
     from newsletter.config import parse_settings
@@ -412,13 +423,14 @@ def send_ceiling(port: int, count: int) -> tuple[float, int]:
     factory = IssueMessages(settings, send_sample_issue(), Tokens(SEND_SECRET), lambda: datetime.now(timezone.utc))
     messages = [(f"reader{n}@example.com", factory(Delivery(n + 1, 1, n + 1, f"reader{n}@example.com",
                                                             DeliveryStatus.PENDING, f"<c.{n}@example.com>")))
-                for n in range(count)]
+                for n in range(min(count, distinct))]
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         started = time.perf_counter()
-        for recipient, data in messages:
+        for n in range(count):
+            recipient, data = messages[n % len(messages)]
             smtp.sendmail(settings.newsletter.sender_email, [recipient], data)
         elapsed = time.perf_counter() - started
-    return count / elapsed, sum(len(data) for _, data in messages) // count
+    return count / elapsed, sum(len(data) for _, data in messages) // len(messages)
 
 
 def run_send_worker(subscribers: int, port: int) -> dict:

@@ -12,8 +12,8 @@ from newsletter.demo.server import Route
 from newsletter.model import Entry, ItemKind
 from newsletter.store import transaction
 from newsletter.store.items import annotate, upsert_entries
-from test_web_http import XSS_SUMMARY, XSS_TITLE
-from test_web_support import MORNING, VOCABULARY_PAPER, browser_login, editor, item_id  # noqa: F401
+from test_web_support import (MORNING, VOCABULARY_PAPER, XSS_SUMMARY, XSS_TITLE, browser_login, editor,  # noqa: F401
+                              item_id)
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -84,7 +84,7 @@ def test_log_in_and_triage_the_queue_with_keys_only(editor, page):
     page.keyboard.press("Enter")  # the search form, not a shortcut
     page.wait_for_url("**/queue?q=vocabulary**")
     assert queue_ids(page) == [item_id(ed.reader(), VOCABULARY_PAPER)]
-    page.keyboard.press("e")
+    page.keyboard.press("Enter")  # edit the selected item
     page.wait_for_url(f"**/items/{item_id(ed.reader(), VOCABULARY_PAPER)}?next=**")
 
     status = dict(stored(ed, "SELECT id, status FROM items"))
@@ -263,6 +263,8 @@ def test_approved_items_appear_in_todays_picks_in_the_chosen_order(editor, page)
     page.wait_for_url("**/picks**")
     assert queue_ids(page) == [ids[0], ids[3], ids[2]]
     assert [r[0] for r in stored(ed, "SELECT item_id FROM picks ORDER BY position")] == [ids[0], ids[3], ids[2]]
+    page.keyboard.press("e")  # the moved pick is still the selected one
+    page.wait_for_url(f"**/items/{ids[3]}?next=/picks")
 
 
 def test_every_page_works_without_javascript(editor, browser):
@@ -279,6 +281,10 @@ def test_every_page_works_without_javascript(editor, browser):
         page.locator('header.top button:has-text("되돌리기")').click()
         page.wait_for_url("**notice=undone**")
         expect(page.locator(f"#item-{first}")).to_have_attribute("data-status", "new")
+        expect(page.locator("p.notice")).to_contain_text("되돌렸습니다")
+        page.locator(f'#item-{first} button[value="reject"]').click()
+        page.wait_for_url(f"**/queue#item-{first}")  # the one-time notice does not come back
+        expect(page.locator("p.notice")).to_have_count(0)
 
         page.fill("#search", "어휘")
         page.click("button:has-text('보기')")

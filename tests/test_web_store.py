@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from newsletter.config import load_settings
 from newsletter.model import ItemStatus
 from newsletter.store import connect, transaction
 from newsletter.store import curation
@@ -18,7 +19,6 @@ from newsletter.store.queue import QueueFilter, queue_page, snooze_until, waitin
 from newsletter.web.present import sections_of
 from test_web_support import (KARPATHY_POST, MORNING, VOCABULARY_PAPER, feed_entries, paper_entries,
                               write_editor_config)
-from newsletter.config import load_settings
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -362,3 +362,25 @@ def test_user_names_are_checked(conn):
         user_store.create_user(conn, "a b", "scrypt$x", MORNING)
     with pytest.raises(ValueError, match="at least 8"):
         user_store.check_new_password("short")
+
+
+def test_a_database_from_before_the_editor_is_migrated_and_searchable(tmp_path):
+    """Items collected before migration 2 existed are indexed when it runs."""
+    import sqlite3
+
+    from newsletter.store.schema import SCHEMA_V1
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.row_factory = sqlite3.Row
+    old.executescript(SCHEMA_V1 + "PRAGMA user_version = 1;")
+    upsert_entries(old, "arxiv-ai", paper_entries()[:3], MORNING)
+    old.close()
+
+    conn = connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 2
+        sections = sections_of(load_settings(write_editor_config(tmp_path / "sources.yaml"), {}))
+        assert keys(page(conn, sections, query="vocabularies")) == [VOCABULARY_PAPER]
+    finally:
+        conn.close()

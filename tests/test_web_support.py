@@ -194,3 +194,24 @@ def browser_login(page, base_url: str, name: str = CURATOR, password: str = PASS
 
 def item_id(conn, key: str) -> int:
     return conn.execute("SELECT id FROM items WHERE key = ?", (key,)).fetchone()[0]
+
+
+XSS_TITLE = '<script>window.__xss = "title"</script>Evil <b>title</b>'
+XSS_SUMMARY = ('<img src="https://example.com/x.png" onerror="window.__xss = \'img\'">'
+               '<a href="javascript:window.__xss = \'link\'">click me</a>'
+               '<svg onload="window.__xss = \'svg\'"></svg><p onclick="alert(1)">악성 요약</p>')
+
+
+def statuses(editor_) -> dict[str, str]:
+    with editor_.reader() as conn:
+        return dict(conn.execute("SELECT key, status FROM items").fetchall())
+
+
+def snapshot(editor_) -> dict:
+    """Everything a curator action could change."""
+    conn = editor_.reader()
+    try:
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in
+                ("items", "item_tags", "mentions", "drafts", "picks", "related_links", "triage_log")}
+    finally:
+        conn.close()

@@ -62,3 +62,4 @@ from . import collect  # noqa: E402,F401
 from . import issue  # noqa: E402,F401
 from . import web  # noqa: E402,F401
 from . import mail  # noqa: E402,F401
+from . import archive  # noqa: E402,F401

@@ -152,6 +152,10 @@ def demo(no_serve: bool, directory: str, as_json: bool, port: int) -> None:
         html_path, text_path = demo_issue(app, directory)
         err.print(f"today's issue, rendered: {html_path} (HTML) and {text_path} (text)", soft_wrap=True,
                   highlight=False)
+        from ..demo import demo_archive  # archive issue: the demo issue, as a preview, in the archive
+
+        err.print(f"the archive, with today's issue as a preview: {demo_archive(app, directory)}", soft_wrap=True,
+                  highlight=False)
         if not no_serve:
             from .web import serve_demo_editor  # editor issue: the queue on the demo database
 

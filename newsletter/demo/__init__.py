@@ -129,3 +129,12 @@ def demo_issue(app: App, directory: str | Path) -> tuple[Path, Path]:
     html_path.write_text(rendered.html, encoding="utf-8")
     text_path.write_text(rendered.text, encoding="utf-8")
     return html_path, text_path
+
+
+# --- archive issue: the demo issue in the static archive ---------------------------------
+def demo_archive(app: App, directory: str | Path) -> Path:
+    """Build the static archive into `directory`/archive with today's demo issue, which is not
+    sent, shown as a preview; return the path of its index.html."""
+    issue = compose.find_issue(app.conn, compose.local_date(app.clock(), app.settings))
+    report = app.build_archive(Path(directory) / "archive", previews=[issue.issue_date])
+    return report.index_path

@@ -33,10 +33,8 @@ _MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
 
 
 def header_line(name: str, value: str) -> bytes:
-    """One unstructured ASCII header without inner spaces, folded the way the email package
-    folds it: after the colon when the line would pass 78 characters."""
-    line = f"{name}: {value}"
-    return (line if len(line) <= 78 else f"{name}:\r\n {value}").encode("ascii") + b"\r\n"
+    """A header build_message sets raw: checked ASCII, on one line as it is."""
+    return f"{name}: {value}\r\n".encode("ascii")
 
 
 @dataclass(frozen=True)
@@ -89,7 +87,7 @@ class BulkMessage:
         """The message's wire bytes for one recipient (CRLF, ready for SMTP DATA)."""
         checked_url(unsubscribe_url, field="unsubscribe URL")
         mailbox("", recipient, field="To")  # the same checks build_message makes
-        if not _MESSAGE_ID.fullmatch(message_id):
+        if not _MESSAGE_ID.fullmatch(message_id) or len(message_id) > 250:
             raise MailError(f"not a usable Message-ID: {message_id!r}", recipient=recipient)
         url = unsubscribe_url.encode("ascii")
         template = self._templates.get(len(url)) or self._template(len(url))

@@ -9,6 +9,9 @@ as base64 (4 bytes a syllable, against 9 for quoted-printable), never longer tha
 Header values never carry a line break: display text (subject, names) is folded onto one line
 here, and anything that must be exact (addresses, URLs, Message-IDs) is refused with a
 MailError if it holds one, so nothing a visitor or a template types can become a header.
+Those exact, per-recipient values (To, Date, Message-ID, List-Unsubscribe) are checked ASCII
+and set raw, one line each: left to the package, a long URL would come out as RFC 2047
+encoded-words, which no client reads as a URL.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/
 _DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
 
 
-# policy.SMTP (CRLF), except that headers set raw (List-Unsubscribe) are written as they are
-_POLICY = policy.SMTP.clone(refold_source="none")
+# policy.SMTP (CRLF), 7-bit clean (short Hangul lines would otherwise go as raw 8bit, which a
+# relay without 8BITMIME may refuse or mangle), and headers set raw are written as they are.
+_POLICY = policy.SMTP.clone(refold_source="none", cte_type="7bit")
 
 
 def one_line(text: str) -> str:
@@ -47,7 +51,7 @@ def mailbox(name: str, email: str, *, field: str) -> Address:
     a comma or a quote included, could smuggle a second recipient into the header."""
     try:
         local, _, domain = (email or "").rpartition("@")
-        if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain) or len(email) > 254:
             raise ValueError("expected local@domain in ASCII")
         return Address(display_name=one_line(name), username=local, domain=domain)
     except (ValueError, TypeError) as e:
@@ -97,14 +101,16 @@ def build_message(*, envelope: Envelope, recipient: str, subject: str, text: str
     """
     message = EmailMessage(policy=_POLICY)
     try:
+        # What differs per recipient is plain checked ASCII, set raw so it stays on one line
+        # exactly as given (mail.bulk relies on that to fill copies in).
         message["From"] = envelope.from_address
-        message["To"] = mailbox("", recipient, field="To")
+        message.set_raw("To", mailbox("", recipient, field="To").addr_spec)
         message["Subject"] = one_line(subject)
-        message["Date"] = format_datetime(date)
+        message.set_raw("Date", format_datetime(date))
         if message_id:
-            if not _MESSAGE_ID.fullmatch(message_id):
+            if not _MESSAGE_ID.fullmatch(message_id) or len(message_id) > 250:
                 raise MailError(f"not a usable Message-ID: {message_id!r}", recipient=recipient)
-            message["Message-ID"] = message_id
+            message.set_raw("Message-ID", message_id)
         if envelope.reply_to:
             message["Reply-To"] = mailbox("", envelope.reply_to, field="newsletter.reply_to")
         if envelope.list_id:

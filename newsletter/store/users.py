@@ -174,9 +174,13 @@ def end_session(conn: sqlite3.Connection, session_id: str) -> None:
 # --- login attempts -----------------------------------------------------------------------
 
 
-def record_login_attempt(conn: sqlite3.Connection, client: str, name: str, ok: bool, now: datetime) -> None:
-    conn.execute("INSERT INTO login_attempts (client, name, at, ok) VALUES (?, ?, ?, ?)",
-                 (client, name[:100], utc_iso(now), int(ok)))
+def record_login_attempt(conn: sqlite3.Connection, client: str, name: str, ok: bool, now: datetime) -> int:
+    return conn.execute("INSERT INTO login_attempts (client, name, at, ok) VALUES (?, ?, ?, ?)",
+                        (client, name[:100], utc_iso(now), int(ok))).lastrowid
+
+
+def mark_login_ok(conn: sqlite3.Connection, attempt_id: int) -> None:
+    conn.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
 
 
 def failed_logins_since(conn: sqlite3.Connection, client: str, since: datetime) -> int:

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import FetchError, SourceError
-from ..model import utc_iso
+from ..model import SourceHealth, utc_iso
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import QueueEntry, queue_page
@@ -188,17 +188,16 @@ async def health(request: Request) -> Response:
     web = web_of(request)
     found = source_store.all_health(web.conn)
 
-    def stamp(moment):
-        return utc_iso(moment) if moment else None
+    def one(source) -> dict:
+        h = found.get(source.id) or SourceHealth(source_id=source.id, kind=source.kind.value)
+        return {"id": source.id, "kind": source.kind.value, "section": source.section,
+                "disabled_reason": web.settings.disabled_reason(source),
+                "last_attempt": utc_iso(h.last_attempt) if h.last_attempt else None,
+                "last_success": utc_iso(h.last_success) if h.last_success else None,
+                "last_error": h.last_error, "consecutive_failures": h.consecutive_failures,
+                "items_last_run": h.items_last_run}
 
-    return JSONResponse({"sources": [{
-        "id": s.id, "kind": s.kind.value, "section": s.section, "disabled_reason": web.settings.disabled_reason(s),
-        "last_attempt": stamp(found[s.id].last_attempt) if s.id in found else None,
-        "last_success": stamp(found[s.id].last_success) if s.id in found else None,
-        "last_error": found[s.id].last_error if s.id in found else None,
-        "consecutive_failures": found[s.id].consecutive_failures if s.id in found else 0,
-        "items_last_run": found[s.id].items_last_run if s.id in found else 0,
-    } for s in web.settings.sources]})
+    return JSONResponse({"sources": [one(source) for source in web.settings.sources]})
 
 
 routes = [

@@ -219,14 +219,17 @@ async def login(request: Request) -> Response:
         return _login_form(request, name=name, status=429,
                            error=f"Too many failed logins from your address: wait 15 minutes "
                                  f"(at most {limit} attempts per 15 minutes).")
+    # Counted as failed until proven right, so attempts sent in parallel count against each other.
+    with transaction(web.conn):
+        attempt = user_store.record_login_attempt(web.conn, client, name, False, now)
+        user_store.forget_login_attempts(web.conn, now - timedelta(days=30))
     record = user_store.password_record(web.conn, name)
     valid = await asyncio.to_thread(_password_matches, password, record[1] if record else None)
-    with transaction(web.conn):
-        user_store.record_login_attempt(web.conn, client, name, valid, now)
-        user_store.forget_login_attempts(web.conn, now - timedelta(days=30))
-        session_id = user_store.create_session(web.conn, record[0].id, now, SESSION_LIFETIME) if valid else None
     if not valid:
         return _login_form(request, name=name, status=401, error="Wrong name or password.")
+    with transaction(web.conn):
+        user_store.mark_login_ok(web.conn, attempt)
+        session_id = user_store.create_session(web.conn, record[0].id, now, SESSION_LIFETIME)
     response = RedirectResponse(local_path(str(form.get("next", ""))), status_code=303)
     response.set_cookie(SESSION_COOKIE, web.signer.sign(session_id).decode(),
                         max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True, samesite="lax",

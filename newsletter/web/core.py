@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from itsdangerous import TimestampSigner
@@ -89,7 +90,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
 
 
 def current_path(request: Request) -> str:
-    query = request.url.query
+    """This page's path and query, for forms to come back to; a one-time notice is left out."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "notice"])
     return request.url.path + (f"?{query}" if query else "")
 
 

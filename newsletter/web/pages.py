@@ -6,7 +6,7 @@ JavaScript); static/editor.js adds the keys on top, through the JSON API.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,7 +18,7 @@ from ..store import sources as source_store
 from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
 from . import actions
 from .auth import curator_page
-from .core import local_path, render, web_of
+from .core import current_path, local_path, render, web_of
 from .present import byline, seen_lines, short_summary, source_name
 
 PER_PAGE = 50
@@ -74,7 +74,7 @@ async def queue(request: Request) -> Response:
         if not groups or groups[-1]["section"] != entry.section:
             groups.append({"section": entry.section, "count": counts.get(entry.section, 0), "cards": []})
         groups[-1]["cards"].append(card(web, entry, drafted, related.get(entry.item.id)))
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    here = current_path(request)
     return render(request, "queue.html", {
         "page": result, "groups": groups, "filter": flt, "problems": problems, "statuses": STATUS_FILTERS,
         "source_ids": [s.id for s in web.settings.sources],

@@ -133,13 +133,14 @@
       return;
     }
     var key = event.key, handled = true;
+    if (key === "Enter" && event.target instanceof Element && event.target.closest("a, button, summary")) return;
     if (key === "?") toggleHelp();
     else if (key === "Escape") toggleHelp(false);
     else if (page !== "queue" && page !== "picks") handled = false;
     else if (key === "j") select(selected + 1);
     else if (key === "k") select(selected - 1);
     else if (key === "u") undo();
-    else if (key === "e" || (key === "Enter" && !(event.target instanceof Element && event.target.closest("a, button")))) {
+    else if (key === "e" || key === "Enter") {
       if (current()) location.href = current().dataset.editUrl;
     }
     else if (page === "queue" && key === "a") triage("approve");
