@@ -76,10 +76,15 @@ class App:
 
     def send_issue(self, issue: Issue, rendered: RenderedIssue, *, force_late: bool = False,
                    on_outcome: Callable[[Delivery, object], None] | None = None) -> sending.SendReport:
-        """Send or resume `issue` through a fresh pool (see newsletter/send.py)."""
-        with self.smtp_pool() as pool:
-            return sending.send_issue(self.conn, self.settings, issue, rendered, pool, clock=self.clock,
-                                      force_late=force_late, on_outcome=on_outcome)
+        """Send or resume `issue` through a fresh pool (see newsletter/send.py), on a connection
+        of its own so its commits never mix with a web request's transaction."""
+        conn = connect(self.db_path)
+        try:
+            with self.smtp_pool() as pool:
+                return sending.send_issue(conn, self.settings, issue, rendered, pool, clock=self.clock,
+                                          force_late=force_late, on_outcome=on_outcome)
+        finally:
+            conn.close()
 
     # --- archive issue: the static archive of sent issues ---
     @property

@@ -5,12 +5,14 @@
     send_test(conn, settings, rendered, transport, address, now)        one copy to one address
     delivery_report(conn, issue)                                        sent / failed / pending
 
-Order of a send: refuse a draft, a sent issue, or any start after the deadline (the issue
-date's local midnight + mail.deadline_hours) unless forced; write one pending delivery row per
-active subscriber (UNIQUE per issue and subscriber, Message-ID fixed in the row) and move the
-issue to `sending`, in one transaction, BEFORE the first message; then work through the
-pending rows (mail.deliver); when no row is left pending, mark the issue `sent` and its items
-published.
+Order of a send: take the issue's send lock (one send of an issue at a time, across
+processes: an flock beside the database, released by the OS if the process dies); refuse a
+draft, a sent issue, an issue with nobody to send to, or any start after the deadline (the
+issue date's local midnight + mail.deadline_hours) unless forced; write one pending delivery
+row per active subscriber (UNIQUE per issue and subscriber, Message-ID fixed in the row) and
+move the issue to `sending`, in one transaction, BEFORE the first message; then work through
+the pending rows (mail.deliver); when no row is left pending, mark the issue `sent` and its
+items published.
 
 Crash safety and the duplicate bound. A row is marked sent (its own commit) right after the
 server accepts its message, and a worker takes its next row only after that. Killing the
@@ -24,18 +26,20 @@ gets nothing more (their pending row is withdrawn).
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time as clock_time, timedelta
-from typing import Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Callable, Iterator
 
 from .config import Settings
 from .errors import MailError, SendRefused
-from .mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
 from .mail.bulk import BulkMessage
+from .mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
 from .mail.message import Envelope, list_id_for, message_id_domain, to_wire
 from .mail.smtp import PermanentFailure, TransientFailure
 from .mail.tokens import TokenPurpose, Tokens, link
@@ -155,9 +159,31 @@ def plan_send(conn: sqlite3.Connection, settings: Settings, issue: Issue, now: d
     new_rows = conn.execute(
         "SELECT count(*) FROM subscribers WHERE status = 'active' AND id NOT IN "
         "(SELECT subscriber_id FROM deliveries WHERE issue_id = ?)", (issue.id,)).fetchone()[0]
-    return SendPlan(issue=issue, deadline=deadline(issue, settings),
-                    refusal=refusal(issue, settings, now, force_late=force_late), new_rows=new_rows,
-                    counts=delivery_store.counts(conn, issue.id))
+    counts = delivery_store.counts(conn, issue.id)
+    reason = refusal(issue, settings, now, force_late=force_late)
+    if not reason and new_rows == 0 and counts.total == 0:  # a sent issue cannot go again: keep it
+        reason = f"issue {issue.issue_date}: there are no active subscribers; it stays {issue.status}"
+    return SendPlan(issue=issue, deadline=deadline(issue, settings), refusal=reason, new_rows=new_rows,
+                    counts=counts)
+
+
+@contextmanager
+def send_lock(conn: sqlite3.Connection, issue: Issue) -> Iterator[None]:
+    """Hold the issue's send lock, or raise SendRefused if another send of it is running."""
+    database = conn.execute("PRAGMA database_list").fetchone()[2]
+    if not database:  # an in-memory database has no other process to fear
+        yield
+        return
+    with open(f"{database}.send-{issue.id}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise SendRefused(f"issue {issue.issue_date} is being sent by another process right now",
+                              issue_id=issue.id) from e
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def send_issue(conn: sqlite3.Connection, settings: Settings, issue: Issue, rendered: RenderedIssue,
@@ -169,10 +195,17 @@ def send_issue(conn: sqlite3.Connection, settings: Settings, issue: Issue, rende
     Raises SendRefused before writing anything if the issue may not go now, ConfigError if
     NEWSLETTER_SECRET is unset, MailError if the SMTP server became unusable (the rows not
     yet sent stay pending: run again to resume)."""
-    issue = issue_store.get_issue(conn, issue.id) or issue
-    reason = refusal(issue, settings, clock(), force_late=force_late)
-    if reason:
-        raise SendRefused(reason, issue_id=issue.id)
+    with send_lock(conn, issue):
+        return _send_locked(conn, settings, issue, rendered, transport, clock=clock, sleep=sleep,
+                            force_late=force_late, build=build, on_outcome=on_outcome)
+
+
+def _send_locked(conn, settings, issue, rendered, transport, *, clock, sleep, force_late, build,
+                 on_outcome) -> SendReport:
+    plan = plan_send(conn, settings, issue, clock(), force_late=force_late)
+    issue = plan.issue
+    if plan.refusal:
+        raise SendRefused(plan.refusal, issue_id=issue.id)
     build = build or IssueMessages(settings, rendered, Tokens(settings.secret_key), clock)
     with transaction(conn):
         delivery_store.create_for_issue(

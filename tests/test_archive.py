@@ -19,7 +19,7 @@ import feedparser
 import pytest
 
 from newsletter import compose
-from newsletter.archive import MANIFEST, build_archive, tag_slug
+from newsletter.archive import MANIFEST, build_archive, pages, tag_slug
 from newsletter.demo.server import SnapshotServer
 from newsletter.errors import ArchiveError, IssueError
 from newsletter.model import IssueStatus
@@ -114,18 +114,18 @@ def test_the_site_has_an_index_a_page_per_issue_with_item_anchors_and_a_page_per
     assert 'style="' not in vocabulary  # the app's CSP allows no inline style
     special = read(out, "issues/2024-07-18/index.html")
     assert '<div class="note"><p>이번 호는 <strong>에이전트</strong> 특집입니다.</p></div>' in special
-    assert 'href="../2024-07-17/index.html" rel="prev"' in special
+    assert 'href="../../issues/2024-07-17/index.html" rel="prev"' in special
 
     # a Hangul tag is a UTF-8 directory of its own and lists its item, linked to its anchor
     tag_page = read(out, f"tags/{TOKENIZER}/index.html")
     paper = item_id(app, "arxiv:2407.13623")
     assert f'href="../../issues/2024-07-17/index.html#item-{paper}">Scaling Laws with Vocabulary' in tag_page
-    assert "연산량에 따라 최적의 어휘 크기가 달라진다는 스케일링 법칙" in tag_page
+    assert '#1 · 2024년 7월 17일 (수)</a> · arXiv cs.CL' in tag_page  # its issue and source
     tags = read(out, "tags/index.html")
     for tag in ("x", "소셜", "scaling-law", TOKENIZER, "openai", "에이전트", "deepmind", "고고학", "추론",
                 "weak-to-strong"):
         assert (out / "tags" / tag / "index.html").is_file()
-        assert f'href="{quote(tag)}/index.html">#{tag} <span class="count">1</span>' in tags
+        assert f'href="../tags/{quote(tag)}/index.html">#{tag} <span class="count">1</span>' in tags
 
 
 def test_the_subscribe_form_posts_email_and_an_empty_honeypot_to_the_app(archived):
@@ -167,20 +167,33 @@ def test_the_sitemap_lists_the_index_issues_and_tags_with_absolute_urls(archived
     assert len(locations) == len(set(locations)) == 2 + 3 + 10
 
 
+def search_index(out: Path) -> tuple[list[str], list[dict]]:
+    """(the part links data.js lists, the parts as JSON)."""
+    listing = read(out, "search/data.js")
+    assert listing.startswith("window.ARCHIVE_SEARCH={") and listing.endswith("};\n")
+    links = json.loads(listing.removeprefix("window.ARCHIVE_SEARCH=").removesuffix(";\n"))["parts"]
+    parts = []
+    for link in links:
+        script = read(out / "search", link.split("?")[0])
+        assert script.startswith("window.ARCHIVE_SEARCH_PARTS.push({") and script.endswith("});\n")
+        parts.append(json.loads(script.removeprefix("window.ARCHIVE_SEARCH_PARTS.push(").removesuffix(");\n")))
+    return links, parts
+
+
 def test_the_search_index_holds_titles_commentary_and_tags_without_link_targets(archived):
     app, out, _ = archived
-    script = read(out, "search/data.js")
-    assert script.startswith("window.ARCHIVE_SEARCH={") and script.endswith("};\n")
-    document = json.loads(script.removeprefix("window.ARCHIVE_SEARCH=").removesuffix(";\n"))
-    issue_links = [issue[0] for issue in document["issues"]]
-    assert issue_links == ["../issues/2024-07-19/index.html", "../issues/2024-07-18/index.html",
-                           "../issues/2024-07-17/index.html"]
+    links, (part,) = search_index(out)
+    assert re.fullmatch(r"\.\./search/part-0001\.js\?v=[0-9a-f]{10}", links[0])
+    assert [issue[0] for issue in part["issues"]] == [
+        "../issues/2024-07-19/index.html", "../issues/2024-07-18/index.html", "../issues/2024-07-17/index.html"]
+    assert part["issues"][1][1:] == [2, "2024년 7월 18일 (목)", HOSTILE_SUBJECT, 0]
     paper = item_id(app, "arxiv:2407.13623")
-    (entry,) = [row for row in document["items"] if row[1] == paper]
+    (entry,) = [row for row in part["items"] if row[1] == paper]
     assert entry[0] == 2 and entry[2].startswith("Scaling Laws with Vocabulary")
     assert entry[3].startswith("연산량에 따라 최적의 어휘 크기가") and "https://" not in entry[3]
     assert entry[4] == "scaling-law 토크나이저"
-    assert len(document["items"]) == sum(len(picks) for picks in ISSUES.values())
+    assert len(part["items"]) == sum(len(picks) for picks in ISSUES.values())
+    assert "</script>" not in read(out, "search/part-0001.js")  # the hostile subject cannot close a script
 
 
 def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, tmp_path):
@@ -194,8 +207,8 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     publish(app, date(2024, 7, 20), [("", "openai", 1, "토크나이저 없이 바이트를 바로 읽는 모델", f"{TOKENIZER}, 바이트")])
     report = build_archive(app.conn, app.settings, out, app.clock())
     assert set(report.written) == {"issues/2024-07-20/index.html", "index.html", "feed.xml", "sitemap.xml",
-                                   "search/data.js", "tags/index.html", f"tags/{TOKENIZER}/index.html",
-                                   "tags/바이트/index.html"}
+                                   "search/data.js", "search/part-0001.js", "tags/index.html",
+                                   f"tags/{TOKENIZER}/index.html", "tags/바이트/index.html"}
     assert report.deleted == () and report.unchanged == report.files - len(report.written)
     assert f"#item-{late}" in read(out, "tags/바이트/index.html")
     assert len(re.findall(r"issues/[\d-]+/index.html#item-", read(out, f"tags/{TOKENIZER}/index.html"))) == 2
@@ -206,6 +219,32 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     repaired = build_archive(app.conn, app.settings, out, app.clock())
     assert repaired.written == ("issues/2024-07-18/index.html",)
     assert (out / "CNAME").read_text() == "news.example.com\n"
+
+
+def test_a_busy_tag_is_paged_from_its_oldest_items_so_old_pages_stay_as_they_are(fresh_app, tmp_path, monkeypatch):
+    app, out = fresh_app, tmp_path / "site"
+    monkeypatch.setattr(pages, "TAG_PAGE_ITEMS", 1)  # a page per item: five items make four pages
+    for day, nth in ((20, 1), (21, 2), (22, 3), (23, 4)):
+        publish(app, date(2024, 7, day), [("", "openai", nth, f"토크나이저 이야기 {nth}", TOKENIZER)])
+    build_archive(app.conn, app.settings, out, app.clock())
+    tag_dir = out / "tags" / TOKENIZER
+    assert sorted(p.name for p in tag_dir.iterdir()) == ["index.html", "page-1.html", "page-2.html", "page-3.html"]
+
+    def shown(name: str) -> list[str]:
+        return re.findall(r'href="../../issues/(2024-07-\d\d)/index.html#item-', read(tag_dir, name))
+
+    assert shown("index.html") == ["2024-07-23", "2024-07-22"]  # the newest two, newest first
+    assert shown("page-3.html") == ["2024-07-21"] and shown("page-1.html") == ["2024-07-17"]
+    assert 'href="../../tags/' + TOKENIZER_DIR + '/page-3.html" rel="next">더 이전 소식' in read(tag_dir, "index.html")
+    assert 'href="../../tags/' + TOKENIZER_DIR + '/page-1.html" rel="next"' in read(tag_dir, "page-2.html")
+    assert "rel=\"next\"" not in read(tag_dir, "page-1.html")
+    assert "소식 5개 · 최신순" in read(tag_dir, "index.html") and "이전 소식 2쪽" in read(tag_dir, "page-2.html")
+
+    publish(app, date(2024, 7, 24), [("", "openai", 5, "토크나이저 이야기 5", TOKENIZER)])
+    report = build_archive(app.conn, app.settings, out, app.clock())
+    tag_files = sorted(p for p in report.written if p.startswith("tags/"))
+    assert tag_files == ["tags/index.html", f"tags/{TOKENIZER}/index.html", f"tags/{TOKENIZER}/page-4.html"]
+    assert shown("index.html") == ["2024-07-24", "2024-07-23"] and shown("page-4.html") == ["2024-07-22"]
 
 
 def test_a_preview_is_marked_kept_out_of_feed_and_sitemap_and_deleted_when_dropped(fresh_app, tmp_path):

@@ -198,7 +198,7 @@ def test_a_hangul_tag_page_lists_its_items(site, page):
     assert page.inner_text("h1") == f"#{TOKENIZER}"
     assert page.locator(".tagged h3 a").all_inner_texts() == [
         "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies"]
-    assert "연산량에 따라 최적의 어휘 크기가 달라진다는 스케일링 법칙" in page.inner_text(".tagged")
+    assert "#1 · 2024년 7월 17일 (수) · arXiv cs.CL" in page.inner_text(".tagged")
     page.click(".tagged h3 a")
     page.wait_for_url(f"**/issues/2024-07-17/index.html#item-{paper}")
 

@@ -1,6 +1,6 @@
 """A real SMTP server for the mail tests (aiosmtpd on 127.0.0.1), with knobs for failures, and
 the realistic Korean issue they send. Other test modules import SmtpSink and korean_issue from
-here; the tests at the bottom check the sink itself behaves as the others rely on.
+here, with an app wired to it and an issue ready to send; its test_ functions check the sink itself.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ class Received:
     mail_from: str
     rcpt_tos: tuple[str, ...]
     data: bytes  # exactly as it came over the wire, dot-unstuffed
-    peer: tuple = ()  # the client's (address, port): one per connection
 
     @property
     def message(self):
@@ -66,8 +65,7 @@ class _Handler:
             return "421 gone"
         if action:
             return action
-        self.sink._accept(Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content,
-                                   tuple(session.peer)))
+        self.sink._accept(Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 queued as sink"
 
 

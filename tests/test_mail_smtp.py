@@ -146,3 +146,27 @@ def test_implicit_tls(certificate):
                       rate_per_second=100) as pool:
             assert pool.send("news@example.com", "a@example.com", data("a@example.com")).startswith("250")
         assert sink.count == 1
+
+
+def test_a_missing_cafile_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read cafile"):
+        SmtpPool(parse_smtp_url(f"smtps://127.0.0.1:1?cafile={tmp_path / 'missing.pem'}"), size=1, rate_per_second=1)
+
+
+def test_the_rate_is_a_global_spacing_between_messages():
+    from newsletter.mail.smtp import RateLimiter
+
+    now = [100.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+
+    limiter = RateLimiter(4.0, monotonic=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        limiter.wait()  # three callers at the same instant: 0, 0.25 and 0.5 s later
+    assert waits == [0.25, 0.5]
+    now[0] = 101.0  # idle for a while: no burst is saved up
+    limiter.wait()
+    limiter.wait()
+    assert waits == [0.25, 0.5, 0.25]

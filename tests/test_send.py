@@ -4,6 +4,7 @@ headers of every message on the wire, unsubscribing during a send, deadlines, re
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -57,6 +58,11 @@ def test_transient_failures_are_retried_permanent_ones_marked_failed_the_rest_un
 
         rows = {d.email: d for d in deliveries.list_for_issue(app.conn, issue.id)}
         assert len(sink.to("reader001@example.com")) == 1 and rows["reader001@example.com"].attempts == 3
+        # "no such user" (5.1.1 to RCPT) bounces the address; a refused message does not
+        gone = subscribers.get_by_email(app.conn, "reader003@example.com")
+        assert (gone.status, gone.how) == (SubscriberStatus.BOUNCED, "bounce")
+        assert subscribers.get_by_email(app.conn, "reader004@example.com").status is SubscriberStatus.ACTIVE
+        assert subscribers.get_by_email(app.conn, "reader005@example.com").status is SubscriberStatus.ACTIVE
         assert len(sink.to("reader002@example.com")) == 1 and rows["reader002@example.com"].attempts == 3
         assert rows["reader003@example.com"].status is DeliveryStatus.FAILED
         assert rows["reader003@example.com"].last_reply == "550 5.1.1 그런 사용자 없음 (no such user)"
@@ -233,6 +239,43 @@ def test_the_deadline_is_configurable(tmp_path):
         with pytest.raises(SendRefused, match="2024-07-19 06:00 KST"):
             app.send_issue(issue, korean_issue())
         assert sink.count == 0
+        app.close()
+
+
+def test_two_sends_of_one_issue_never_run_at_once(tmp_path):
+    with SmtpSink() as sink:
+        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        add_active(app, readers(20), MORNING)
+        issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
+        first_accepted, go_on = threading.Event(), threading.Event()
+
+        def hold_the_first_send(received):
+            first_accepted.set()
+            go_on.wait(timeout=30)
+
+        sink.on_accept = hold_the_first_send
+        first = threading.Thread(target=app.send_issue, args=(issue, korean_issue()))
+        first.start()
+        assert first_accepted.wait(timeout=30)
+        with pytest.raises(SendRefused, match="being sent by another process"):
+            app.send_issue(issue, korean_issue())  # e.g. the scheduler while the curator sends
+        sink.on_accept = None
+        go_on.set()
+        first.join(timeout=60)
+        assert sorted(r.rcpt_tos[0] for r in sink.received) == readers(20)
+        assert issues.get_issue(app.conn, issue.id).status is IssueStatus.SENT
+        app.close()
+
+
+def test_an_issue_with_nobody_to_send_to_stays_ready(tmp_path):
+    with SmtpSink() as sink:
+        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
+        app.subscriptions.subscribe("pending@example.com", "198.51.100.7", "", MORNING)  # not active
+        with pytest.raises(SendRefused, match="no active subscribers"):
+            app.send_issue(issue, korean_issue())
+        assert issues.get_issue(app.conn, issue.id).status is IssueStatus.READY
+        assert [r.rcpt_tos for r in sink.received] == [("pending@example.com",)]  # only its opt-in mail
         app.close()
 
 

@@ -7,10 +7,14 @@ What it writes (every link relative to the page it is on; see paths.py):
 
     index.html                      the issues, newest first: number, date, subject, teaser
     issues/YYYY-MM-DD/index.html    one per issue, an anchor per item (id="item-<id>")
-    tags/index.html, tags/<tag>/index.html   every tag (Hangul names kept), its items
-    search/index.html, search/data.js        client-side search over titles, commentary, tags
+    tags/index.html                 every tag, the most used first
+    tags/<tag>/index.html           a tag's newest items (a Hangul tag keeps its name); older
+                                    ones of a busy tag on tags/<tag>/page-N.html
+    search/index.html               client-side search over titles, commentary and tags:
+    search/data.js, part-NNNN.js    the index, JSON in script files, 50 issues a part
     feed.xml, sitemap.xml           absolute URLs on newsletter.site_url
-    static/archive.css, static/search.js     copied from templates/archive/static/
+    static/                         archive.css, search.js, favicon.svg from templates/archive/static/
+    .archive-manifest.json          what the last build wrote (see build.py)
 
 To serve it from the web app (Starlette):
 

@@ -1,7 +1,7 @@
 """What the archive holds and how each file of it is made.
 
-`gather` reads the issues to publish and their items; `plan_site` turns them into a list of
-`Output`s: a path, a fingerprint of everything the file is made from, and a function that
+`gather` reads the issues to publish and their items; `Site.outputs` turns them into a list
+of `Output`s: a path, a fingerprint of everything the file is made from, and a function that
 renders it. Rendering is deferred so a rebuild renders only the files whose fingerprint
 changed (see build.py). Pages reuse the email's views (render.issue_view) and words
 (templates/email/labels.j2), so the archive says what the email said, in the same look.
@@ -28,7 +28,7 @@ from ..errors import ArchiveError, IssueError
 from ..model import Issue, IssueStatus, Item, ItemKind, utc_iso
 from ..render import DEFAULT_TEMPLATE_DIR as EMAIL_TEMPLATE_DIR
 from ..render import ItemView, issue_view, korean_date, ordered, subject_line
-from ..render.context import item_view, markdown_plain, one_line, preheader_line
+from ..render.context import TITLE_MAX_CHARS, markdown_plain, one_line, preheader_line, source_name
 from ..store import issues as issue_store
 from ..store import items as item_store
 from ..text import markdown_subset
@@ -36,6 +36,7 @@ from . import paths
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "archive"
 FEED_ISSUES = 20  # the newest sent issues in feed.xml; the index and sitemap list them all
+TAG_PAGE_ITEMS = 100  # a tag's older items come in pages of this many (see Site.tag_pages)
 # Code the pages are made by: a change here re-renders every page (the bytes still decide
 # what is written).
 _CODE = (Path(__file__).parent, Path(__file__).resolve().parents[1] / "render" / "context.py")
@@ -55,22 +56,25 @@ class ArchivedIssue:
         return paths.issue_path(self.issue.issue_date)
 
     @cached_property
+    def item_fingerprints(self) -> dict[int, str]:
+        return {item.id: item_fingerprint(item) for item in self.items}
+
+    @cached_property
     def fingerprint(self) -> str:
         issue = self.issue
         return _digest(issue.issue_date, issue.number, issue.subject, issue.preheader, issue.note,
-                       issue.sent and utc_iso(issue.sent), self.preview,
-                       [item_fingerprint(item) for item in self.items])
+                       issue.sent and utc_iso(issue.sent), self.preview, list(self.item_fingerprints.values()))
 
 
 def item_fingerprint(item: Item) -> str:
     """Everything of an item a page can show (mentions and timestamps of re-fetches are not)."""
-    return _digest(item.id, item.kind.value, item.source_id, item.url, item.title, item.title_override,
-                   item.summary_text, item.authors, utc_iso(item.published), item.commentary, item.tags,
-                   item.section_override, json.dumps(dict(item.meta), sort_keys=True, default=str))
+    return _digest(item.id, item.kind, item.source_id, item.url, item.title, item.title_override,
+                   item.summary_text, item.authors, item.published, item.commentary, item.tags,
+                   item.section_override, item.meta)  # meta: as stored, in the same key order
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def gather(conn: sqlite3.Connection, settings: Settings, previews: Iterable[date] = ()) -> list[ArchivedIssue]:
@@ -151,6 +155,14 @@ class ArchiveItem:
 
 
 @dataclass(frozen=True)
+class TagPage:
+    path: str
+    entries: list[tuple[ArchivedIssue, Item]]  # newest first
+    number: int | None  # None: the tag's index.html, with the newest items
+    older: str | None  # the page before it
+
+
+@dataclass(frozen=True)
 class Output:
     """One file of the site: `inputs` fingerprints what it is made from (None: always
     render it); `render` makes its bytes."""
@@ -161,7 +173,7 @@ class Output:
 
 
 class Site:
-    """The pages of one build. Tag slugs, views and search text are computed once, lazily."""
+    """The files of one build, planned by `outputs` and rendered on demand."""
 
     def __init__(self, settings: Settings, issues: Sequence[ArchivedIssue], templates: ArchiveTemplates,
                  now: datetime):
@@ -182,6 +194,9 @@ class Site:
                   Output(paths.SITEMAP, None, self.sitemap), Output(paths.TAGS_INDEX, None, self.tags_index),
                   Output(paths.SEARCH_DATA, None, self.search_data),
                   Output(paths.SEARCH_PAGE, self.generator, self.search_page)]
+        parts = [Output(paths.search_part_path(number), self.search_part_inputs[number],
+                        lambda part=part: self.search_part(part))
+                 for number, part in self.search_parts.items()]
         statics = [Output(f"{paths.STATIC}/{name}", None, lambda body=body: body)
                    for name, body in self.statics.items()]
         issues = []
@@ -192,11 +207,15 @@ class Site:
             issues.append(Output(archived.path, inputs,
                                  lambda archived=archived, older=older: self.issue_page(archived, older)))
         tags = []
-        for tag, entries in self.tagged.items():
-            inputs = _digest(self.generator, tag, self.slugs[tag],
-                             [(a.issue.issue_date, a.issue.number, a.preview, item_fingerprint(i)) for a, i in entries])
-            tags.append(Output(paths.tag_path(self.slugs[tag]), inputs, lambda tag=tag: self.tag_page(tag)))
-        return always + statics + issues + tags
+        for tag in self.tagged:
+            for page in self.tag_pages(tag):
+                total = len(self.tagged[tag]) if page.number is None else None  # older pages do not count
+                shown = [(a.issue.issue_date, a.issue.number, a.preview, a.item_fingerprints[i.id])
+                         for a, i in page.entries]
+                inputs = _digest(self.generator, tag, page.path, page.older, page.number, total,
+                                 self._preview_only(tag), shown)
+                tags.append(Output(page.path, inputs, lambda tag=tag, page=page: self.tag_page(tag, page)))
+        return always + parts + statics + issues + tags
 
     # -- pages --
     def _page(self, template: str, path: str, **context) -> bytes:
@@ -231,19 +250,41 @@ class Site:
                           canonical=view.web_url, item_count=len(archived.items), noindex=archived.preview)
 
     def _item(self, item: Item, view: ItemView) -> ArchiveItem:
-        quote = Markup(_INLINE_LINK_STYLE.sub(r"\1>", str(view.quote_html))) if item.kind is ItemKind.X_POST else Markup("")
+        quote = Markup("")
+        if item.kind is ItemKind.X_POST:
+            quote = Markup(_INLINE_LINK_STYLE.sub(r"\1>", str(view.quote_html)))
         tags = tuple(TagLink(tag, paths.tag_path(self.slugs[unicodedata.normalize("NFC", tag)])) for tag in item.tags)
         return ArchiveItem(v=view, commentary_html=Markup(markdown_subset(item.commentary)), quote_html=quote,
                            tags=tags)
 
-    def tag_page(self, tag: str) -> bytes:
-        path = paths.tag_path(self.slugs[tag])
-        entries = [{"issue_path": a.path, "item": item_view(item, self.settings), "number": a.issue.number,
-                    "date_label": korean_date(a.issue.issue_date), "preview": a.preview,
-                    "commentary_html": Markup(markdown_subset(item.commentary))}
-                   for a, item in self.tagged[tag]]
-        return self._page("tag.html.j2", path, tag=tag, entries=entries,
-                          canonical=paths.public_url(self.settings, path), noindex=self._preview_only(tag))
+    def tag_pages(self, tag: str) -> list[TagPage]:
+        """A busy tag's items in pages of TAG_PAGE_ITEMS, counted from the oldest so a new item
+        changes only the newest pages: index.html shows the newest one or two (up to twice
+        TAG_PAGE_ITEMS items), page-1.html, page-2.html ... the older ones, never rewritten
+        as new items arrive."""
+        slug = self.slugs[tag]
+        oldest_first = self.tagged[tag][::-1]
+        chunks = [oldest_first[start:start + TAG_PAGE_ITEMS] for start in range(0, len(oldest_first), TAG_PAGE_ITEMS)]
+        older = chunks[:-2]
+        pages = [TagPage(paths.tag_path(slug), [e for chunk in chunks[-2:] for e in chunk][::-1], None,
+                         paths.tag_page_path(slug, len(older)) if older else None)]
+        for number, chunk in enumerate(older, start=1):
+            pages.append(TagPage(paths.tag_page_path(slug, number), chunk[::-1], number,
+                                 paths.tag_page_path(slug, number - 1) if number > 1 else None))
+        return pages
+
+    def tag_page(self, tag: str, page: TagPage) -> bytes:
+        """One page of a tag, newest first, one compact row per item: title linked to the item
+        in its issue, the issue, the source."""
+        entries = [{"issue_path": archived.path, "id": item.id, "title": _title(item), "number": archived.issue.number,
+                    "date_label": korean_date(archived.issue.issue_date), "preview": archived.preview,
+                    "source": one_line(source_name(item, self.settings))}
+                   for archived, item in page.entries]
+        return self._page("tag.html.j2", page.path, tag=tag, entries=entries, page_number=page.number,
+                          older=page.older, first=paths.tag_path(self.slugs[tag]),
+                          total=len(self.tagged[tag]) if page.number is None else None,
+                          canonical=paths.public_url(self.settings, page.path),
+                          noindex=self._preview_only(tag))
 
     def _preview_only(self, tag: str) -> bool:
         return all(archived.preview for archived, _ in self.tagged[tag])
@@ -258,24 +299,40 @@ class Site:
         return self._page("search.html.j2", paths.SEARCH_PAGE, noindex=True,
                           canonical=paths.public_url(self.settings, paths.SEARCH_PAGE))
 
+    # The search index is JSON in script files, which the search page loads with <script src>:
+    # that works from a static host, under /archive and from disk alike (browsers refuse
+    # fetch() on file:// pages). It comes in parts of SEARCH_PART_ISSUES issues by number, so
+    # a new issue rewrites only the newest part and browsers keep the others cached; data.js
+    # lists the parts, each with the fingerprint of its content in its URL.
+    @cached_property
+    def search_parts(self) -> dict[int, list[ArchivedIssue]]:
+        parts: dict[int, list[ArchivedIssue]] = {}
+        for archived in self.issues:
+            parts.setdefault((archived.issue.number - 1) // paths.SEARCH_PART_ISSUES, []).append(archived)
+        return parts
+
+    @cached_property
+    def search_part_inputs(self) -> dict[int, str]:
+        return {number: _digest(self.generator, [a.fingerprint for a in part])
+                for number, part in self.search_parts.items()}
+
     def search_data(self) -> bytes:
-        """The search index: JSON, assigned to a global in a script file so the search page
-        loads it with <script src>, which works from a static host, under /archive and from
-        disk alike (browsers refuse fetch() on file:// pages). Per issue: [link from the
-        search page, number, date, subject, preview]; per item: [issue index, item id, title,
-        commentary as plain text, tags]. Text is NFKC-normalised; the script lower-cases it."""
+        links = [f"{paths.relative_url(paths.SEARCH_PAGE, paths.search_part_path(number))}?v={inputs[:10]}"
+                 for number, inputs in self.search_part_inputs.items()]
+        return _script("window.ARCHIVE_SEARCH", {"parts": links})
+
+    def search_part(self, part: list[ArchivedIssue]) -> bytes:
+        """Per issue: [link from the search page, number, date, subject, preview]; per item:
+        [issue index in this part, item id, title, commentary as plain text, tags]. Text is
+        NFKC-normalised; the script lower-cases it."""
         issues, items = [], []
-        for position, archived in enumerate(self.issues):
+        for position, archived in enumerate(part):
             issues.append([paths.relative_url(paths.SEARCH_PAGE, archived.path), archived.issue.number,
                            korean_date(archived.issue.issue_date), subject_line(archived.issue, self.settings),
                            int(archived.preview)])
-            for item in archived.items:
-                items.append([position, item.id, _searchable(one_line(item.display_title)),
-                              _searchable(markdown_plain(item.commentary)), _searchable(" ".join(item.tags))])
-        document = json.dumps({"issues": issues, "items": items}, ensure_ascii=False, separators=(",", ":"))
-        # "</" could close a <script> if someone ever inlined this; escaping it costs nothing
-        document = document.replace("</", "<\\/")
-        return f"window.ARCHIVE_SEARCH={document};\n".encode("utf-8")
+            items += [[position, item.id, _searchable(_title(item)), _searchable(markdown_plain(item.commentary)),
+                       _searchable(" ".join(item.tags))] for item in archived.items]
+        return _script("window.ARCHIVE_SEARCH_PARTS.push", {"issues": issues, "items": items}, call=True)
 
     def feed(self) -> bytes:
         sent = [a for a in self.issues if not a.preview][:FEED_ISSUES]
@@ -300,6 +357,16 @@ class Site:
             if sent:
                 urls.append((paths.public_url(self.settings, paths.tag_path(self.slugs[tag])), max(sent)))
         return self.templates.render("sitemap.xml.j2", urls=urls)
+
+
+def _title(item: Item) -> str:
+    return one_line(item.display_title, TITLE_MAX_CHARS) or "(제목 없음)"
+
+
+def _script(target: str, data: object, *, call: bool = False) -> bytes:
+    document = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    document = document.replace("</", "<\\/")  # could close a <script> if someone ever inlined it
+    return (f"{target}({document});\n" if call else f"{target}={document};\n").encode("utf-8")
 
 
 def _day(issue: Issue) -> str:

@@ -11,10 +11,10 @@ canonical link, all pointing at the public address the email's "view in browser"
 from __future__ import annotations
 
 import hashlib
-import posixpath
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ SITEMAP = "sitemap.xml"
 TAGS_INDEX = "tags/index.html"
 SEARCH_PAGE = "search/index.html"
 SEARCH_DATA = "search/data.js"
+SEARCH_PART_ISSUES = 50  # issues per part of the search index, by issue number
 STATIC = "static"
 
 # Characters a tag keeps in its directory name: letters of any script (Hangul included),
@@ -60,17 +61,30 @@ def tag_slug(tag: str) -> str:
     return f"{slug.rstrip('-.')}-{digest}" if slug else f"tag-{digest}"
 
 
+def search_part_path(part: int) -> str:
+    return f"search/part-{part + 1:04d}.js"
+
+
 def tag_path(slug: str) -> str:
     return f"tags/{slug}/{INDEX}"
 
 
+def tag_page_path(slug: str, number: int) -> str:
+    """An older page of a busy tag: page-1.html holds its oldest items."""
+    return f"tags/{slug}/page-{number}.html"
+
+
 def relative_url(from_path: str, to_path: str, fragment: str = "") -> str:
     """The link from the page at `from_path` to `to_path` (both relative to the archive's
-    root), percent-encoded: Hangul tag names become %XX escapes, which every server and
-    browser decodes back to the UTF-8 directory name."""
-    start = posixpath.dirname(from_path) or "."
-    target = posixpath.relpath(to_path, start)
-    return quote(target, safe="/") + (f"#{quote(fragment, safe='')}" if fragment else "")
+    root): up to the root, then down ("../../tags/x/index.html"), percent-encoded: Hangul tag
+    names become %XX escapes, which every server and browser decodes back to the UTF-8
+    directory name."""
+    return "../" * from_path.count("/") + _quoted(to_path) + (f"#{quote(fragment, safe='')}" if fragment else "")
+
+
+@lru_cache(maxsize=4096)
+def _quoted(path: str) -> str:
+    return quote(path, safe="/")
 
 
 def public_url(settings: Settings, path: str = "") -> str:

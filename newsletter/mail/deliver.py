@@ -13,7 +13,8 @@ duplicate bound, documented in newsletter/send.py and the README).
 
 Outcomes: accepted -> sent. TransientFailure (4xx, dropped connection) -> stays pending with
 attempts counted and a retry after retry_base_seconds x 2^(attempts-1), or failed once
-max_attempts is reached. PermanentFailure (5xx) -> failed, the reply kept. A MailError (the
+max_attempts is reached. PermanentFailure (5xx) -> failed, the reply kept; if it said the mailbox does not exist
+(5.1.x to RCPT TO), the subscriber becomes bounced and gets no more issues. A MailError (the
 server cannot be reached, refuses our login or sender) stops the loop: every row not yet
 sent stays pending for the next run.
 """
@@ -38,7 +39,7 @@ class DeliveryQueue(Protocol):
     def skip(self, delivery: Delivery) -> None: ...
     def mark_sent(self, delivery: Delivery, reply: str, now: datetime) -> None: ...
     def mark_deferred(self, delivery: Delivery, reply: str, retry_at: datetime) -> None: ...
-    def mark_failed(self, delivery: Delivery, reply: str, now: datetime) -> None: ...
+    def mark_failed(self, delivery: Delivery, reply: str, now: datetime, *, bounced: bool = False) -> None: ...
     def next_attempt_at(self, now: datetime) -> datetime | None: ...
 
 
@@ -97,7 +98,7 @@ def deliver_one(delivery: Delivery, ledger: DeliveryQueue, transport: Transport,
     try:
         reply = transport.send(policy.sender, delivery.email, data)
     except PermanentFailure as e:
-        ledger.mark_failed(delivery, e.reply, clock())
+        ledger.mark_failed(delivery, e.reply, clock(), bounced=e.bad_address)
         return Outcome.FAILED
     except TransientFailure as e:
         attempts = delivery.attempts + 1

@@ -16,6 +16,7 @@ raises MailError, which stops a send and leaves its pending rows for the next ru
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import threading
@@ -90,10 +91,13 @@ class TransientFailure(Exception):
 
 
 class PermanentFailure(Exception):
-    """Do not try this message again: a 5xx reply about this recipient or this message."""
+    """Do not try this message again: a 5xx reply about this recipient or this message.
+    `bad_address`: the server said the mailbox itself does not exist or cannot be (an
+    enhanced status 5.1.x to RCPT TO), so the address should get no more mail."""
 
-    def __init__(self, reply: str):
+    def __init__(self, reply: str, *, bad_address: bool = False):
         self.reply = reply
+        self.bad_address = bad_address
         super().__init__(reply)
 
 
@@ -102,9 +106,14 @@ def reply_text(code: int, message: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"
 
 
-def _failure(code: int, message: bytes | str) -> Exception:
+_BAD_MAILBOX = re.compile(r"^5\d\d 5\.1\.\d{1,3}\b")  # 5.1.1 no such user, 5.1.2 bad domain, ...
+
+
+def _failure(code: int, message: bytes | str, *, to_rcpt: bool = False) -> Exception:
     reply = reply_text(code, message)
-    return TransientFailure(reply) if 400 <= code < 500 else PermanentFailure(reply)
+    if 400 <= code < 500:
+        return TransientFailure(reply)
+    return PermanentFailure(reply, bad_address=to_rcpt and bool(_BAD_MAILBOX.match(reply)))
 
 
 class RateLimiter:
@@ -145,7 +154,10 @@ class SmtpPool:
         self.config = config
         self.size = max(1, size)
         self.limiter = RateLimiter(rate_per_second)
-        self.ssl_context = ssl_context or ssl.create_default_context(cafile=config.cafile or None)
+        try:
+            self.ssl_context = ssl_context or ssl.create_default_context(cafile=config.cafile or None)
+        except (OSError, ssl.SSLError) as e:
+            raise ConfigError(f"cannot read cafile {config.cafile!r}: {e}", field="NEWSLETTER_SMTP_URL") from e
         self.connect_attempts = connect_attempts
         self.retry_base_seconds = retry_base_seconds
         self._idle: LifoQueue[_Connection] = LifoQueue()
@@ -274,7 +286,7 @@ class SmtpPool:
                 raise _failure(code, message)
             code, message = smtp.rcpt(recipient)
             if code not in (250, 251):
-                raise _failure(code, message)
+                raise _failure(code, message, to_rcpt=True)
             try:
                 code, message = smtp.data(data)
             except smtplib.SMTPDataError as e:  # DATA itself refused

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
-from ..model import Delivery, DeliveryStatus, parse_utc, utc_iso
+from ..model import Delivery, DeliveryStatus, SubscriberStatus, parse_utc, utc_iso
+from .db import transaction
+from .subscribers import set_status
 
 _COLUMNS = "id, issue_id, subscriber_id, email, status, message_id, attempts, last_reply, sent"
 
@@ -108,11 +110,18 @@ class IssueDeliveries:
                 "UPDATE deliveries SET attempts = attempts + 1, last_reply = ?, next_attempt = ? "
                 "WHERE id = ?", (reply, utc_iso(retry_at), delivery.id))
 
-    def mark_failed(self, delivery: Delivery, reply: str, now: datetime) -> None:
-        with self.lock:
+    def mark_failed(self, delivery: Delivery, reply: str, now: datetime, *, bounced: bool = False) -> None:
+        """Give the row up; with `bounced` (the mailbox does not exist) the subscriber, if
+        still active, becomes bounced too, both in one transaction."""
+        with self.lock, transaction(self.conn):
             self.conn.execute(
                 "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_reply = ?, "
                 "next_attempt = NULL WHERE id = ?", (reply, delivery.id))
+            if bounced:
+                found = self.conn.execute("SELECT status FROM subscribers WHERE id = ?",
+                                          (delivery.subscriber_id,)).fetchone()
+                if found is not None and found[0] == SubscriberStatus.ACTIVE.value:
+                    set_status(self.conn, delivery.subscriber_id, SubscriberStatus.BOUNCED, "bounce", now)
 
     def next_attempt_at(self, now: datetime) -> datetime | None:
         """When the earliest pending row may be tried (now if one is due), or None if none is left."""

@@ -4,7 +4,8 @@
                                          start more in the same process (the scheduler)
     serve(app, host, port)               run it under uvicorn until Ctrl-C
 
-Pages: /login /queue /items/{id} /picks /add /sources; JSON under /api (see web/api.py).
+Pages: /login /queue /items/{id} /picks /add /sources /issue (the composer); JSON under /api
+(see web/api.py and web/composer_api.py).
 Templates and static files live in the top-level templates/web/, so a curator can restyle.
 """
 
@@ -23,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..app import App
 from . import api, auth, editing, pages
+from . import composer, composer_api  # the composer page (render issue)
 from .core import STATIC_DIR, SecurityHeaders, build_web
 
 MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
@@ -52,7 +54,7 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
                 yield
 
     starlette = Starlette(
-        routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes,
+        routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes, *composer.routes, *composer_api.routes,
                 Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error},

@@ -1,4 +1,6 @@
-/* Search in the archive, in the browser, over ../search/data.js (window.ARCHIVE_SEARCH).
+/* Search in the archive, in the browser. search/data.js lists the parts of the index
+   (window.ARCHIVE_SEARCH.parts); each part, loaded here with a <script> element, hands its
+   issues and items to window.ARCHIVE_SEARCH_PARTS.push.
 
    Titles, the curator's commentary and tags are normalised alike (NFKC, lower case) and
    matched as substrings: that finds Hangul inside words ("스케일링" in "스케일링의") as well
@@ -18,23 +20,52 @@
   var list = document.getElementById("search-results");
   if (!form || !input || !statusLine || !list) return;
 
-  var data = window.ARCHIVE_SEARCH;
-  if (!data) {
-    statusLine.textContent = "검색 색인을 불러오지 못했습니다. 잠시 뒤 다시 열어 주세요.";
-    return;
-  }
+  var HINT = "제목, 코멘트, 태그에서 찾습니다. 여러 단어는 모두 들어간 소식만 보여 줍니다.";
+  var items = null;  // every item, newest issue first, once the parts are in
 
   function normalise(text) {
     return (text || "").normalize("NFKC").toLowerCase();
   }
 
-  // [issue index, item id, title, commentary, tags] -> what is matched and shown
-  var items = data.items.map(function (row) {
-    return {
-      issue: data.issues[row[0]], id: row[1], title: row[2], text: row[3], tags: row[4],
-      titleKey: normalise(row[2]), textKey: normalise(row[3]), tagsKey: normalise(row[4])
+  // part: {issues: [[link, number, date, subject, preview]], items: [[issue index, id, title,
+  // commentary, tags]]} -> what is matched and shown, in issue order, then the issue's order
+  function indexParts(parts) {
+    var all = [];
+    parts.forEach(function (part) {
+      part.items.forEach(function (row, order) {
+        var issue = part.issues[row[0]];
+        all.push({
+          issue: issue, id: row[1], title: row[2], text: row[3], tags: row[4], order: order,
+          titleKey: normalise(row[2]), textKey: normalise(row[3]), tagsKey: normalise(row[4])
+        });
+      });
+    });
+    all.sort(function (a, b) { return (b.issue[1] - a.issue[1]) || (a.order - b.order); });
+    return all;
+  }
+
+  function load() {
+    var data = window.ARCHIVE_SEARCH;
+    var failed = function () {
+      statusLine.textContent = "검색 색인을 불러오지 못했습니다. 잠시 뒤 다시 열어 주세요.";
     };
-  });
+    if (!data) { failed(); return; }
+    var parts = window.ARCHIVE_SEARCH_PARTS = [];
+    var waiting = data.parts.length;
+    var done = function () {
+      items = indexParts(parts);
+      if (input.value.trim()) run(); else statusLine.textContent = HINT;
+    };
+    if (!waiting) { done(); return; }
+    statusLine.textContent = "검색 색인을 불러오는 중…";
+    data.parts.forEach(function (link) {
+      var script = document.createElement("script");
+      script.src = link;
+      script.onload = function () { if (--waiting === 0) done(); };
+      script.onerror = function () { waiting = -1; failed(); };
+      document.head.appendChild(script);
+    });
+  }
 
   function termsOf(query) {
     return normalise(query).split(/\s+/).map(function (term) {
@@ -112,9 +143,10 @@
       if (query.trim()) address.searchParams.set("q", query); else address.searchParams.delete("q");
       window.history.replaceState(null, "", address.href);
     } catch (refused) { /* some browsers refuse on file:// pages; the search still works */ }
+    if (!items) return;  // the parts are still loading; done() searches then
     if (!terms.length) {
       list.textContent = "";
-      statusLine.textContent = "제목, 코멘트, 태그에서 찾습니다. 여러 단어는 모두 들어간 소식만 보여 줍니다.";
+      statusLine.textContent = HINT;
       return;
     }
     var found = [];
@@ -145,8 +177,6 @@
   });
 
   var initial = new URLSearchParams(window.location.search).get("q");
-  if (initial) {
-    input.value = initial;
-    run();
-  }
+  if (initial) input.value = initial;
+  load();
 }());

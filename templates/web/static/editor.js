@@ -53,6 +53,9 @@
     }
   }
 
+  // What static/composer.js builds on (the composer page loads it after this script).
+  window.NewsletterEditor = {post: post, say: say, failed: failed, imeBusy: imeBusy, typingIn: typingIn};
+
   // --- lists: the queue and today's picks ------------------------------------------------
 
   var LABELS = {"new": "대기", "approved": "승인", "rejected": "거절", "snoozed": "내일 다시", "published": "발행됨"};
