@@ -136,7 +136,7 @@ def arxiv_worker(entries: int) -> None:
         with transaction(conn):
             new = upsert_entries(conn, "arxiv-ai", listing.entries, now)
         elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = own_peak_rss_mb()
     print(json.dumps({"seconds": elapsed, "new": new, "peak_rss_mb": peak_mb, "bytes": len(body)}))
 
 
