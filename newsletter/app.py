@@ -24,6 +24,8 @@ from .model import Delivery, Issue, RenderedIssue  # delivery issue
 from .subscriptions import Subscriptions  # delivery issue
 from . import archive  # archive issue
 from datetime import date  # archive issue
+from .jobs import Jobs  # schedule issue
+from .schedule import NewsletterScheduler  # schedule issue
 from .store import connect
 
 DEFAULT_DB = "data/newsletter.db"
@@ -99,6 +101,19 @@ class App:
         issues dated `previews` are shown too, marked as previews, whatever their state."""
         return archive.build_archive(self.conn, self.settings, out_dir or self.archive_dir, self.clock(),
                                      previews=previews)
+
+    # --- schedule issue: the jobs `newsletter serve` runs, and their scheduler ---
+    @cached_property
+    def jobs(self) -> Jobs:
+        """collect / send / archive as scheduled jobs; the send and archive jobs open their own
+        connections (they run in a worker thread) and mail the curator through a fresh pool."""
+        return Jobs(settings=self.settings, connect=lambda: connect(self.db_path), collect_sources=self.collect,
+                    send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1), renderer=self.email,
+                    archive_dir=self.archive_dir, clock=self.clock)
+
+    def scheduler(self) -> NewsletterScheduler:
+        """A new APScheduler wiring of self.jobs (start it on a running event loop)."""
+        return NewsletterScheduler(self.jobs, self.settings, self.clock)
 
     def close(self) -> None:
         if "mailer" in self.__dict__:  # delivery issue: only if one was opened

@@ -13,9 +13,10 @@ LAYERS = {
     "store": 2, "collect": 2, "render": 2, "mail": 2,
     "pipeline": 3, "archive": 3, "compose": 3, "monitor": 3,
     "send": 3, "subscriptions": 3,  # delivery issue
+    "jobs": 3.5, "schedule": 3.6,  # schedule issue: the jobs over pipeline pieces, then their APScheduler wiring
     "app": 4,
     "demo": 5,
-    "web": 6, "schedule": 6,
+    "web": 6,
     "cli": 7,  # outermost: `serve` runs the editor (web) and the scheduler in one process
 }
 

@@ -36,17 +36,32 @@ def save_curator(app: App, name: str, password: str, *, reset: bool = False) -> 
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (keep loopback behind a reverse proxy).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--no-scheduler", is_flag=True,
+              help="Serve the web app only: no scheduled collect, send or archive jobs in this process.")
+@click.option("--forwarded-allow-ips", envvar="FORWARDED_ALLOW_IPS", default="127.0.0.1,::1", show_default=True,
+              help="Addresses (comma-separated; networks allowed) of the reverse proxy whose X-Forwarded-Proto "
+                   "and X-Forwarded-For are believed (env FORWARDED_ALLOW_IPS).")
 @click.pass_context
 @handle_errors
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run the curator's editor (queue, picks, add by URL, source health) until Ctrl-C."""
+def serve(ctx: click.Context, host: str, port: int, no_scheduler: bool, forwarded_allow_ips: str) -> None:
+    """Run the web app (the curator's editor, /runs, the archive at /archive) and, in the same
+    process, the scheduler: collect, send and archive jobs from `schedule:` in sources.yaml,
+    in the newsletter's time zone. Runs until Ctrl-C or SIGTERM."""
     from ..web import serve as serve_editor
+    from ..web.runs import with_scheduler
 
     app = open_app(ctx)
     if not user_store.list_users(app.conn):
         err.print("[yellow]no curator account yet:[/] create one with `newsletter user add NAME`")
+    schedule = app.settings.schedule
+    if no_scheduler:
+        err.print("scheduler off (--no-scheduler): nothing is collected or sent on its own")
+    else:
+        err.print(f"scheduler: collect '{schedule.collect_cron}', send '{schedule.send_cron}' "
+                  f"({app.settings.newsletter.timezone}); see /runs or `newsletter runs`", highlight=False)
     err.print(f"editor on http://{host}:{port}/ (Ctrl-C stops it)")
-    serve_editor(app, host, port)
+    serve_editor(app, host, port, lifespan=None if no_scheduler else with_scheduler(app),
+                 forwarded_allow_ips=forwarded_allow_ips)
 
 
 @main.group()

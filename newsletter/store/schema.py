@@ -90,5 +90,6 @@ CREATE INDEX runs_by_job ON runs (job, started DESC);
 from .schema_editor import EDITOR_V2  # noqa: E402
 from .schema_issues import ISSUES_V3  # noqa: E402
 from .schema_mail import MAIL_V4  # noqa: E402
+from .schema_ops import OPS_V5  # noqa: E402  (schedule issue)
 
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, EDITOR_V2, ISSUES_V3, MAIL_V4)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, EDITOR_V2, ISSUES_V3, MAIL_V4, OPS_V5)

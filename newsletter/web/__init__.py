@@ -6,6 +6,11 @@
 
 Pages: /login /queue /items/{id} /picks /add /sources /issue (the composer); JSON under /api
 (see web/api.py and web/composer_api.py).
+Delivery issue: /subscribers (web/subscribers.py), the composer's send controls
+(web/composer_send.py, web/send_jobs.py), and the public pages anyone may use without a login:
+/subscribe, /confirm/{token}, /unsubscribe/{token} (web/public.py).
+Schedule issue: /runs (web/runs.py, and `with_scheduler`, the lifespan `serve` runs the
+scheduler in); public: the built archive at /archive and /issues/YYYY-MM-DD/ (web/archive_site.py).
 Templates and static files live in the top-level templates/web/, so a curator can restyle.
 """
 
@@ -25,6 +30,9 @@ from starlette.staticfiles import StaticFiles
 from ..app import App
 from . import api, auth, editing, pages
 from . import composer, composer_api  # the composer page (render issue)
+from . import archive_site, runs  # schedule issue: /runs, /archive, /issues/YYYY-MM-DD/
+from . import composer_send, public, subscribers  # delivery issue: public pages, subscribers, sending
+from .send_jobs import SendJobs  # delivery issue
 from .core import STATIC_DIR, SecurityHeaders, build_web
 
 MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
@@ -55,6 +63,8 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
 
     starlette = Starlette(
         routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes, *composer.routes, *composer_api.routes,
+                *runs.routes, *archive_site.routes(app),  # schedule issue
+                *public.routes, *subscribers.routes, *composer_send.routes,  # delivery issue
                 Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error},
@@ -62,20 +72,35 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
         max_body_size=MAX_BODY_BYTES,
     )
     starlette.state.web = web
+    starlette.state.send_jobs = SendJobs()  # delivery issue: sends started from the composer
     return starlette
 
 
-def serve(app: App, host: str = "127.0.0.1", port: int = 8000, *, lifespan: Lifespan | None = None) -> None:
-    """Run the editor under uvicorn until interrupted. Forwarded headers are trusted from
-    loopback only (a reverse proxy on the same machine), so https behind it is seen as such."""
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"  # a reverse proxy on the same machine
+
+
+def server_config(app: App, host: str = "127.0.0.1", port: int = 8000, *, lifespan: Lifespan | None = None,
+                  forwarded_allow_ips: str = DEFAULT_FORWARDED_ALLOW_IPS):
+    """uvicorn's configuration for `serve`. X-Forwarded-Proto and X-Forwarded-For are honoured
+    only from `forwarded_allow_ips` (comma-separated addresses or networks; loopback by
+    default), so https at a reverse proxy in front is seen as https (Secure cookies) and the
+    visitor's address is the one rate limits count, while anyone else's headers are ignored."""
     import uvicorn
 
-    config = uvicorn.Config(create_web_app(app, lifespan=lifespan), host=host, port=port, proxy_headers=True,
-                            forwarded_allow_ips="127.0.0.1", log_level="info")
+    return uvicorn.Config(create_web_app(app, lifespan=lifespan), host=host, port=port, proxy_headers=True,
+                          forwarded_allow_ips=forwarded_allow_ips, log_level="info")
+
+
+def serve(app: App, host: str = "127.0.0.1", port: int = 8000, *, lifespan: Lifespan | None = None,
+          forwarded_allow_ips: str = DEFAULT_FORWARDED_ALLOW_IPS) -> None:
+    """Run the editor under uvicorn until interrupted (see server_config)."""
+    import uvicorn
+
+    config = server_config(app, host, port, lifespan=lifespan, forwarded_allow_ips=forwarded_allow_ips)
     try:
         uvicorn.Server(config).run()
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it shut down for; that is a clean stop
         pass
 
 
-__all__ = ["create_web_app", "serve"]
+__all__ = ["create_web_app", "serve", "server_config"]
