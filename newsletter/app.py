@@ -1,32 +1,30 @@
-"""The composition root: the one place that builds the store, the HTTP client and (later)
-the sender and templates from configuration. Everything else receives them."""
+"""The composition root: the one place that builds the store, the HTTP client, the SMTP
+sender, the email templates and the scheduler's jobs from configuration. Everything else
+receives them."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import httpx  # editor: App.http(transport=...)
+import httpx
 
-from . import pipeline
+from . import archive, pipeline
+from . import send as sending
 from .collect.http import HttpClient
 from .config import Settings, load_settings
-from .model import SourceResult
-from .render import EmailRenderer  # render issue
-from . import send as sending  # delivery issue
-from .mail.smtp import SmtpPool, parse_smtp_url  # delivery issue
-from .model import Delivery, Issue, RenderedIssue  # delivery issue
-from .subscriptions import Subscriptions  # delivery issue
-from . import archive  # archive issue
-from datetime import date  # archive issue
-from .jobs import Jobs  # schedule issue
-from .schedule import NewsletterScheduler  # schedule issue
+from .jobs import Jobs
+from .mail.smtp import SmtpPool, parse_smtp_url
+from .model import Delivery, Issue, RenderedIssue, SourceResult
+from .render import EmailRenderer
+from .schedule import NewsletterScheduler
 from .store import connect
+from .subscriptions import Subscriptions
 
 DEFAULT_DB = "data/newsletter.db"
 DEFAULT_CONFIG = "sources.yaml"
@@ -53,12 +51,12 @@ class App:
             return await pipeline.collect_all(self.settings, self.conn, http, clock=self.clock,
                                               only=only, on_result=on_result)
 
-    # --- render issue: the email templates (templates/email/), loaded once per app ---
+    # --- the email templates (templates/email/), loaded once per app ---
     @cached_property
     def email(self) -> EmailRenderer:
         return EmailRenderer()
 
-    # --- delivery issue: the SMTP sender and the subscriber flows ---
+    # --- the SMTP sender and the subscriber flows ---
     def smtp_pool(self, size: int | None = None) -> SmtpPool:
         """A new pool of connections to NEWSLETTER_SMTP_URL (ConfigError if unset), sized and
         paced by the mail settings; connections open on first use. The caller closes it."""
@@ -88,7 +86,7 @@ class App:
         finally:
             conn.close()
 
-    # --- archive issue: the static archive of sent issues ---
+    # --- the static archive of sent issues ---
     @property
     def archive_dir(self) -> Path:
         """Where the archive is built by default and what the web app serves at /archive:
@@ -102,7 +100,7 @@ class App:
         return archive.build_archive(self.conn, self.settings, out_dir or self.archive_dir, self.clock(),
                                      previews=previews)
 
-    # --- schedule issue: the jobs `newsletter serve` runs, and their scheduler ---
+    # --- the jobs `newsletter serve` runs, and their scheduler ---
     @cached_property
     def jobs(self) -> Jobs:
         """collect / send / archive as scheduled jobs; the send and archive jobs open their own
@@ -116,7 +114,7 @@ class App:
         return NewsletterScheduler(self.jobs, self.settings, self.clock)
 
     def close(self) -> None:
-        if "mailer" in self.__dict__:  # delivery issue: only if one was opened
+        if "mailer" in self.__dict__:  # only if one was opened
             self.mailer.close()
         self.conn.close()
 

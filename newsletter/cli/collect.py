@@ -135,7 +135,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 @handle_errors
 def demo(no_serve: bool, directory: str, as_json: bool, port: int) -> None:
     """Offline end-to-end run on bundled real snapshots served on loopback."""
-    from ..demo import demo_environment
+    from ..demo import demo_archive, demo_environment, demo_issue
 
     with demo_environment(directory) as (app, server):
         err.print(f"[bold]demo[/]: serving {len(server.routes)} real snapshots on {server.base_url}")
@@ -147,17 +147,13 @@ def demo(no_serve: bool, directory: str, as_json: bool, port: int) -> None:
         err.print(f"[bold]{report.new}[/] new item(s) stored in {app.db_path}")
         err.print(f"  newsletter --db {app.db_path} --config {app.settings.path} items --limit 20",
                   soft_wrap=True)
-        from ..demo import demo_issue  # render issue: approve a few, build and render today's issue
-
         html_path, text_path = demo_issue(app, directory)
         err.print(f"today's issue, rendered: {html_path} (HTML) and {text_path} (text)", soft_wrap=True,
                   highlight=False)
-        from ..demo import demo_archive  # archive issue: the demo issue, as a preview, in the archive
-
         err.print(f"the archive, with today's issue as a preview: {demo_archive(app, directory)}", soft_wrap=True,
                   highlight=False)
         if not no_serve:
-            from .web import serve_demo_editor  # editor issue: the queue on the demo database
+            from .web import serve_demo_editor  # the queue on the demo database
 
             err.print(f"The snapshot server stays up on {server.base_url}: collect the same config "
                       "again to see 304s. Ctrl-C stops it and the editor.", soft_wrap=True)

@@ -30,9 +30,9 @@ from starlette.staticfiles import StaticFiles
 from ..app import App
 from . import api, auth, editing, pages
 from . import composer, composer_api  # the composer page (render issue)
-from . import archive_site, runs  # schedule issue: /runs, /archive, /issues/YYYY-MM-DD/
-from . import composer_send, public, subscribers  # delivery issue: public pages, subscribers, sending
-from .send_jobs import SendJobs  # delivery issue
+from . import archive_site, runs  # /runs, /archive, /issues/YYYY-MM-DD/
+from . import composer_send, public, subscribers  # public pages, subscribers, sending
+from .send_jobs import SendJobs
 from .core import STATIC_DIR, SecurityHeaders, build_web
 
 MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
@@ -63,8 +63,8 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
 
     starlette = Starlette(
         routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes, *composer.routes, *composer_api.routes,
-                *runs.routes, *archive_site.routes(app),  # schedule issue
-                *public.routes, *subscribers.routes, *composer_send.routes,  # delivery issue
+                *runs.routes, *archive_site.routes(app),
+                *public.routes, *subscribers.routes, *composer_send.routes,
                 Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error},
@@ -72,7 +72,7 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
         max_body_size=MAX_BODY_BYTES,
     )
     starlette.state.web = web
-    starlette.state.send_jobs = SendJobs()  # delivery issue: sends started from the composer
+    starlette.state.send_jobs = SendJobs()  # sends started from the composer
     return starlette
 
 

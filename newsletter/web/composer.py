@@ -36,7 +36,7 @@ from .auth import curator_page
 from .core import CONTENT_SECURITY_POLICY, Web, render, web_of
 from .pages import nav_counts
 from .present import byline, source_name
-from .send_jobs import send_panel  # delivery issue: the send controls (routes in composer_send.py)
+from .send_jobs import send_panel  # the send controls (routes in composer_send.py)
 
 # The page frames the preview, which the editor's policy (default-src 'none') alone would refuse.
 PAGE_POLICY = CONTENT_SECURITY_POLICY + "; frame-src 'self'"
@@ -55,7 +55,7 @@ NOTICES = {
     "saved": "저장했습니다 (saved).",
     "ready": "발송 준비됨으로 표시했습니다 (ready).",
     "draft": "초안으로 되돌렸습니다 (back to draft).",
-    "sending": "발송을 시작했습니다 (sending): 아래 숫자가 발송을 따라갑니다.",  # delivery issue
+    "sending": "발송을 시작했습니다 (sending): 아래 숫자가 발송을 따라갑니다.",
 }
 CHANGE_ERRORS = (IssueError, ItemError, RenderError, ConfigError)
 
@@ -259,7 +259,7 @@ def page(request: Request, issue: Issue | None, requested: date | None, *, value
             "values": values or {"subject": issue.subject, "preheader": issue.preheader, "note": issue.note},
             "back_here": "/issue?" + urlencode({"date": issue.issue_date.isoformat()}),
         })
-        # delivery issue: test copy, "send now" and the delivery counts
+        # test copy, "send now" and the delivery counts
         context.update({"send": send_panel(web, request.app.state.send_jobs, issue),
                         "test_to": web.settings.newsletter.contact, "send_error": ""})
     context.update(extra or {})
