@@ -76,7 +76,7 @@ class ParseError(SourceError):
     pass
 
 
-# --- render issue: items, issues and their rendering -------------------------------------
+# --- items, issues and their rendering -------------------------------------------------
 class ItemError(NewsletterError):
     def __init__(self, message: str, *, item_id: int | None = None):
         self.item_id = item_id
@@ -95,7 +95,7 @@ class RenderError(NewsletterError):
         super().__init__(f"issue {issue_date}: {message}" if issue_date is not None else message)
 
 
-# --- delivery issue: subscribers and sending ---------------------------------------------
+# --- subscribers and sending -----------------------------------------------------------
 class MailError(NewsletterError):
     def __init__(self, message: str, *, recipient: str = ""):
         self.recipient = recipient
@@ -114,7 +114,7 @@ class SubscriberError(NewsletterError):
         super().__init__(f"{email}: {message}" if email else message)
 
 
-# --- archive issue: the static site of past issues ---------------------------------------
+# --- the static site of past issues ----------------------------------------------------
 class ArchiveError(NewsletterError):
     def __init__(self, message: str, *, path: object = None):
         self.path = path  # the file or directory concerned

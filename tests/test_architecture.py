@@ -12,8 +12,8 @@ LAYERS = {
     "text": 1, "config": 1,
     "store": 2, "collect": 2, "render": 2, "mail": 2,
     "pipeline": 3, "archive": 3, "compose": 3, "monitor": 3,
-    "send": 3, "subscriptions": 3,  # delivery issue
-    "jobs": 3.5, "schedule": 3.6,  # schedule issue: the jobs over pipeline pieces, then their APScheduler wiring
+    "send": 3, "subscriptions": 3,
+    "jobs": 3.5, "schedule": 3.6,  # the jobs over pipeline pieces, then their APScheduler wiring
     "app": 4,
     "demo": 5,
     "web": 6,

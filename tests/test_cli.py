@@ -108,7 +108,7 @@ def test_demo_collects_the_bundled_snapshots_offline(tmp_path):
         assert "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies" in part
         assert "#토크나이저" in part
     assert '<html lang="ko"' in page and "<strong>어휘 크기</strong>" in page
-    # archive issue: the archive is built with the (unsent) demo issue as a preview, linked from its index
+    # the archive is built with the (unsent) demo issue as a preview, linked from its index
     archive = tmp_path / "demo" / "archive"
     assert [link for link in re.findall(r'href="(issues/[\d-]+/index\.html)"', (archive / "index.html").read_text(
         encoding="utf-8")) if "연산량에 따라 최적의 Vocabulary" in (archive / link).read_text(encoding="utf-8")]

@@ -63,4 +63,4 @@ from . import issue  # noqa: E402,F401
 from . import web  # noqa: E402,F401
 from . import mail  # noqa: E402,F401
 from . import archive  # noqa: E402,F401
-from . import runs  # noqa: E402,F401  (schedule issue)
+from . import runs  # noqa: E402,F401

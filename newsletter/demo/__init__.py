@@ -87,7 +87,7 @@ def demo_environment(directory: str | Path) -> Iterator[tuple[App, SnapshotServe
             app.close()
 
 
-# --- render issue: the demo approves a few items and renders today's issue ----------------
+# --- the demo approves a few items and renders today's issue ----------------------------
 # (item key or "newest from <source id>", commentary, tags): what a curator might write.
 DEMO_PICKS = (
     ("arxiv:2407.13623",
@@ -131,7 +131,7 @@ def demo_issue(app: App, directory: str | Path) -> tuple[Path, Path]:
     return html_path, text_path
 
 
-# --- archive issue: the demo issue in the static archive ---------------------------------
+# --- the demo issue in the static archive ----------------------------------------------
 def demo_archive(app: App, directory: str | Path) -> Path:
     """Build the static archive into `directory`/archive with today's demo issue, which is not
     sent, shown as a preview; return the path of its index.html."""

@@ -1,4 +1,4 @@
-"""Migration of the editor queue issue: curator accounts, API tokens, drafts, picks order, full-text search."""
+"""Migration 2: curator accounts, API tokens, sessions, drafts, picks order, full-text search."""
 
 # Migration 2: everything the editor queue keeps beside the items.
 EDITOR_V2 = """

@@ -1,4 +1,4 @@
-"""Migration of the render issue: issues and their items."""
+"""Migration 3: issues and their items."""
 
 ISSUES_V3 = """
 -- One issue per local date (newsletter.timezone). `number` is sequential in date order:

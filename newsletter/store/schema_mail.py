@@ -1,4 +1,4 @@
-"""Migration of the delivery issue: subscribers, their history, deliveries, the subscribe log."""
+"""Migration 4: subscribers, their history, deliveries, the subscribe log."""
 
 MAIL_V4 = """
 -- One row per address. `email` is the normalised form (store.subscribers.normalise_address:

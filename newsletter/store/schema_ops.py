@@ -1,4 +1,4 @@
-"""Migration of the schedule issue: which source alerts the curator has been mailed about."""
+"""Migration 5: which source alerts the curator has been mailed about."""
 
 # Migration 5: the scheduler's memory of source alerts (newsletter.monitor).
 OPS_V5 = """
