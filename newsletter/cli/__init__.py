@@ -6,6 +6,7 @@ for people and logs go to stderr.
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import wraps
 
@@ -33,6 +34,11 @@ def handle_errors(command):
             sys.exit(1)
 
     return wrapper
+
+
+def echo_json(document) -> None:
+    """The one JSON document a `--json` command prints on stdout."""
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def open_app(ctx: click.Context) -> App:

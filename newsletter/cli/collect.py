@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 import click
@@ -14,7 +13,7 @@ from rich.table import Table
 from ..model import FetchOutcome, Item, ItemStatus, SourceResult, utc_iso
 from ..store import items as item_store
 from ..store import sources as source_store
-from . import err, handle_errors, main, open_app
+from . import err, echo_json, handle_errors, main, open_app
 
 
 @main.command()
@@ -38,7 +37,7 @@ def collect(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None
 
         report = asyncio.run(app.collect(sources, on_result=done))
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        echo_json(report.as_json())
     else:
         print_report(report.results)
         err.print(f"{report.new} new item(s) from {len(report.results)} source(s)")
@@ -80,7 +79,7 @@ def items(ctx: click.Context, status: str | None, source: str | None, limit: int
     found = item_store.list_items(app.conn, status=ItemStatus(status) if status else None,
                                   source_id=source, limit=limit)
     if as_json:
-        click.echo(json.dumps([item_json(i) for i in found], ensure_ascii=False, indent=2))
+        echo_json([item_json(i) for i in found])
         return
     table = Table("id", "published", "source", "status", "title", box=None)
     zone = app.settings.newsletter.zone
@@ -113,7 +112,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
             "items_last_run": h.items_last_run if h else 0,
         })
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     table = Table("source", "kind", "section", "last success", "failures", "new last run", "error",
                   box=None)
@@ -141,7 +140,7 @@ def demo(no_serve: bool, directory: str, as_json: bool, port: int) -> None:
         err.print(f"[bold]demo[/]: serving {len(server.routes)} real snapshots on {server.base_url}")
         report = asyncio.run(app.collect())
         if as_json:
-            click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+            echo_json(report.as_json())
         else:
             print_report(report.results)
         err.print(f"[bold]{report.new}[/] new item(s) stored in {app.db_path}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from rich.table import Table
 from .. import compose
 from ..model import Issue, Item, RenderedIssue, utc_iso
 from ..render import email_problems, ordered, section_of, size_report, web_url
-from . import err, handle_errors, main, open_app
+from . import err, echo_json, handle_errors, main, open_app
 
 DATE_HELP = "The issue's date, YYYY-MM-DD in the newsletter's time zone"
 
@@ -48,7 +47,7 @@ def build(ctx: click.Context, issue_date, as_json: bool) -> None:
     if not result.issue.item_ids:
         err.print("[yellow]no approved items yet[/]: approve some with `newsletter approve ID`")
     if as_json:
-        click.echo(json.dumps(issue_json(app, result.issue), ensure_ascii=False, indent=2))
+        echo_json(issue_json(app, result.issue))
 
 
 @issue.command()
@@ -62,7 +61,7 @@ def show(ctx: click.Context, issue_date, as_json: bool) -> None:
     found = compose.find_issue(app.conn, _day(issue_date))
     document = issue_json(app, found)
     if as_json:
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        echo_json(document)
         return
     out = Console()
     out.print(f"[bold]#{found.number} {found.issue_date}[/] ({found.status})  {document['subject']}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,16 +18,12 @@ from ..model import Subscriber, SubscriberStatus, utc_iso
 from ..store import subscribers as subscriber_store
 from ..subscriptions import (AddOutcome, RowVerdict, add_addresses, apply_import, decode_csv, export_csv,
                              preview_import, remove_addresses)
-from . import err, handle_errors, main, open_app
+from . import err, echo_json, handle_errors, main, open_app
 
 
 def subscriber_json(subscriber: Subscriber) -> dict:
     return {"id": subscriber.id, "email": subscriber.email, "status": subscriber.status.value,
             "created": utc_iso(subscriber.created), "changed": utc_iso(subscriber.changed), "how": subscriber.how}
-
-
-def echo_json(document) -> None:
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 @main.group()

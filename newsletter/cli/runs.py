@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import click
 from rich.console import Console
@@ -10,7 +9,7 @@ from rich.table import Table
 
 from ..model import parse_utc
 from ..schedule import status
-from . import handle_errors, main, open_app
+from . import echo_json, handle_errors, main, open_app
 
 
 @main.command()
@@ -26,7 +25,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
     app = open_app(ctx)
     report = status(app.conn, app.settings, app.clock(), limit=limit)
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo_json(report)
         return
     zone = app.settings.newsletter.zone
     out = Console()
