@@ -8,6 +8,7 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -18,6 +19,7 @@ from . import archive, pipeline
 from . import send as sending
 from .collect.http import HttpClient
 from .config import Settings, load_settings
+from .errors import ConfigError, MailError
 from .jobs import Jobs
 from .mail.smtp import SmtpPool, parse_smtp_url
 from .model import Delivery, Issue, RenderedIssue, SourceResult
@@ -71,8 +73,10 @@ class App:
 
     @cached_property
     def subscriptions(self) -> Subscriptions:
-        """subscribe / confirm / unsubscribe for the public pages (ConfigError without NEWSLETTER_SECRET)."""
-        return Subscriptions(self.conn, self.settings, self.mailer if self.settings.smtp_url else None)
+        """subscribe / confirm / unsubscribe for the public pages (ConfigError without NEWSLETTER_SECRET).
+        The SMTP sender is built on the first confirmation mail, not here: confirming and
+        unsubscribing (RFC 8058 one-click included) never depend on the mail server's settings."""
+        return Subscriptions(self.conn, self.settings, _LazyMailer(self) if self.settings.smtp_url else None)
 
     def send_issue(self, issue: Issue, rendered: RenderedIssue, *, force_late: bool = False,
                    on_outcome: Callable[[Delivery, object], None] | None = None) -> sending.SendReport:
@@ -117,6 +121,22 @@ class App:
         if "mailer" in self.__dict__:  # only if one was opened
             self.mailer.close()
         self.conn.close()
+
+
+class _LazyMailer:
+    """App.mailer, built when the first message is handed over. An SMTP URL that cannot be
+    used becomes a MailError for that message (subscribe reports it) instead of an error
+    that would take down every public page."""
+
+    def __init__(self, app: App):
+        self.app = app
+
+    def send_message(self, message: EmailMessage) -> str:
+        try:
+            mailer = self.app.mailer
+        except ConfigError as e:
+            raise MailError(f"cannot mail: {e}", recipient=str(message["To"] or "")) from e
+        return mailer.send_message(message)
 
 
 def build_app(db_path: str | os.PathLike = DEFAULT_DB, config_path: str | os.PathLike = DEFAULT_CONFIG,

@@ -9,10 +9,14 @@ Order of a send: take the issue's send lock (one send of an issue at a time, acr
 processes: an flock beside the database, released by the OS if the process dies); refuse a
 draft, a sent issue, an issue with nobody to send to, or any start after the deadline (the
 issue date's local midnight + mail.deadline_hours) unless forced; write one pending delivery
-row per active subscriber (UNIQUE per issue and subscriber, Message-ID fixed in the row) and
-move the issue to `sending`, in one transaction, BEFORE the first message; then work through
-the pending rows (mail.deliver); when no row is left pending, mark the issue `sent` and its
-items published.
+row per active subscriber (UNIQUE per issue and subscriber, Message-ID fixed in the row), store
+the render as the issue's snapshot (store.snapshots) and move the issue to `sending`, in one
+transaction, BEFORE the first message; then work through the pending rows (mail.deliver); when
+no row is left pending, mark the issue `sent` and its items published.
+
+A send of an issue already `sending` is a resume: it writes no new rows (who subscribed since
+gets nothing), mails the stored snapshot rather than the render it was handed, and with no row
+pending just finishes the issue, deadline or not.
 
 Crash safety and the duplicate bound. A row is marked sent (its own commit) right after the
 server accepts its message, and a worker takes its next row only after that. Killing the
@@ -49,6 +53,7 @@ from .store import deliveries as delivery_store
 from .store import issues as issue_store
 from .store import items as item_store
 from .store import runs as run_store
+from .store import snapshots as snapshot_store
 from .store import subscribers as subscriber_store
 from .store import transaction
 
@@ -156,10 +161,17 @@ def plan_send(conn: sqlite3.Connection, settings: Settings, issue: Issue, now: d
               force_late: bool = False) -> SendPlan:
     """What `send_issue` would do now, without writing or mailing anything."""
     issue = issue_store.get_issue(conn, issue.id) or issue
+    counts = delivery_store.counts(conn, issue.id)
+    if issue.status is IssueStatus.SENDING:
+        # A started send's audience is the rows written before its first message: nobody who
+        # subscribed since joins it. With none pending it only has to be marked sent, which
+        # no deadline forbids: the mail has all gone out, only the bookkeeping was cut short.
+        reason = refusal(issue, settings, now, force_late=force_late) if counts.pending else ""
+        return SendPlan(issue=issue, deadline=deadline(issue, settings), refusal=reason, new_rows=0,
+                        counts=counts)
     new_rows = conn.execute(
         "SELECT count(*) FROM subscribers WHERE status = 'active' AND id NOT IN "
         "(SELECT subscriber_id FROM deliveries WHERE issue_id = ?)", (issue.id,)).fetchone()[0]
-    counts = delivery_store.counts(conn, issue.id)
     reason = refusal(issue, settings, now, force_late=force_late)
     if not reason and new_rows == 0 and counts.total == 0:  # a sent issue cannot go again: keep it
         reason = f"issue {issue.issue_date}: there are no active subscribers; it stays {issue.status}"
@@ -206,12 +218,19 @@ def _send_locked(conn, settings, issue, rendered, transport, *, clock, sleep, fo
     issue = plan.issue
     if plan.refusal:
         raise SendRefused(plan.refusal, issue_id=issue.id)
+    starting = issue.status is IssueStatus.READY
+    if not starting:
+        # Resuming: what the first run froze goes out, whatever the items say now. (An issue
+        # left sending by a version without snapshots has none: the caller's render is all there is.)
+        rendered = snapshot_store.get_snapshot(conn, issue) or rendered
     build = build or IssueMessages(settings, rendered, Tokens(settings.secret_key), clock)
-    with transaction(conn):
-        delivery_store.create_for_issue(
-            conn, issue.id, message_id_prefix=f"{issue.issue_date.isoformat()}.n{issue.number}",
-            message_id_domain=message_id_domain(settings.newsletter.sender_email))
-        issue = issue_store.set_status(conn, issue.id, IssueStatus.SENDING, clock())
+    if starting:
+        with transaction(conn):
+            delivery_store.create_for_issue(
+                conn, issue.id, message_id_prefix=f"{issue.issue_date.isoformat()}.n{issue.number}",
+                message_id_domain=message_id_domain(settings.newsletter.sender_email))
+            snapshot_store.save_snapshot(conn, issue, rendered, clock())
+            issue = issue_store.set_status(conn, issue.id, IssueStatus.SENDING, clock())
     run_id = run_store.start_run(conn, "send", clock())
     policy = Policy(sender=settings.newsletter.sender_email, workers=settings.mail.pool_size,
                     max_attempts=settings.mail.max_attempts,

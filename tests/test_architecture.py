@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).parent.parent / "newsletter"
 LAYERS = {
     "model": 0, "errors": 0,
     "text": 1, "config": 1,
+    "sections": 1.5,  # where an item sits and whose it is: one rule for store, render and web
     "store": 2, "collect": 2, "render": 2, "mail": 2,
     "pipeline": 3, "archive": 3, "compose": 3, "monitor": 3,
     "send": 3, "subscriptions": 3,

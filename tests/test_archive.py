@@ -313,6 +313,14 @@ def test_cli_builds_the_archive_and_reports_json(archived, tmp_path):
     run = newsletter(tmp_path, *args, "--preview", "2024-08-01")
     assert run.returncode == 1 and "issue 2024-08-01: no such issue to show as a preview" in run.stderr
 
+    # drafts never go where the app serves the public /archive: by default, or named there
+    served = app.archive_dir
+    for where in ([], ["--out", str(served)], ["--out", str(served) + "/"]):
+        run = newsletter(tmp_path, "--db", str(app.db_path), "--config", app.settings.path, "archive", "build",
+                         *where, "--preview", "2024-07-19")
+        assert run.returncode == 2 and "--preview" in run.stderr and "/archive" in run.stderr, where
+        assert not served.exists()
+
 
 def test_cli_builds_an_empty_archive_before_anything_is_sent(tmp_path, server):
     app = collected_app(tmp_path, server)

@@ -164,3 +164,40 @@ def test_export_is_utf8_with_a_bom_and_imports_back_as_known(mail_editor):
                            files={"csv": ("export.csv", exported.content, "text/csv")})
         assert dict(re.findall(r'id="verdict-(\w+)">(\d+)<', back.text)) == {"new": "0", "exists": "2",
                                                                              "duplicate": "0", "invalid": "0"}
+
+
+def test_the_shared_smtp_pool_is_built_once_on_the_event_loop_and_the_csv_is_read_off_it(mail_editor, monkeypatch):
+    import threading
+
+    import newsletter.web.subscribers as subscribers_page
+
+    ed = mail_editor()
+    built_on, previewed_on = [], []
+    build_pool = ed.app.smtp_pool
+    monkeypatch.setattr(ed.app, "smtp_pool", lambda *args, **kwargs: (built_on.append(threading.current_thread()),
+                                                                       build_pool(*args, **kwargs))[1])
+    preview = subscribers_page.preview_import
+    monkeypatch.setattr(subscribers_page, "preview_import",
+                        lambda *args: (previewed_on.append(threading.current_thread()), preview(*args))[1])
+    loop_thread = ed.server._thread  # uvicorn's event loop runs in the server's thread
+    with ed.client() as client:
+        login(client)
+        added = client.post("/subscribers/add", data={"csrf": page_csrf(client), "addresses": "minji@한국.kr",
+                                                      "pending": "yes"})
+        assert added.status_code == 200
+        assert client.post("/subscribers/import", data={"csrf": page_csrf(client)},
+                           files={"csv": ("구독자.csv", IMPORT_CSV.encode("utf-8"), "text/csv")}).status_code == 200
+    assert built_on == [loop_thread]  # the first request built it, on the loop: one pool, never two
+    assert len(previewed_on) == 1 and previewed_on[0] is not loop_thread  # the CSV never stalls the loop
+
+
+def test_removing_keeps_the_page_it_came_from_even_with_a_fragment(mail_editor):
+    ed = mail_editor()
+    add_addresses(ed.app.subscriptions, ["kim@example.com"], ed.clock(), how="cli")
+    with ed.client() as client:
+        login(client)
+        removed = client.post("/subscribers/remove", data={"csrf": page_csrf(client), "email": "kim@example.com",
+                                                           "next": "/subscribers?q=김#list"})
+        assert removed.status_code == 303
+        assert removed.headers["location"] == "/subscribers?q=%EA%B9%80&notice=removed"
+        assert "수신 거부로 바꿨습니다" in client.get(removed.headers["location"]).text

@@ -28,7 +28,8 @@ from ..errors import ArchiveError, IssueError
 from ..model import Issue, IssueStatus, Item, ItemKind, utc_iso
 from ..render import DEFAULT_TEMPLATE_DIR as EMAIL_TEMPLATE_DIR
 from ..render import ItemView, issue_view, korean_date, ordered, subject_line
-from ..render.context import TITLE_MAX_CHARS, markdown_plain, one_line, preheader_line, source_name
+from ..render.context import TITLE_MAX_CHARS, markdown_plain, one_line, preheader_line
+from ..sections import item_source_name
 from ..store import issues as issue_store
 from ..store import items as item_store
 from ..text import markdown_subset
@@ -278,7 +279,7 @@ class Site:
         in its issue, the issue, the source."""
         entries = [{"issue_path": archived.path, "id": item.id, "title": _title(item), "number": archived.issue.number,
                     "date_label": korean_date(archived.issue.issue_date), "preview": archived.preview,
-                    "source": one_line(source_name(item, self.settings))}
+                    "source": one_line(item_source_name(item, self.settings))}
                    for archived, item in page.entries]
         return self._page("tag.html.j2", page.path, tag=tag, entries=entries, page_number=page.number,
                           older=page.older, first=paths.tag_path(self.slugs[tag]),

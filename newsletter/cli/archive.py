@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -21,7 +23,8 @@ def archive() -> None:
               help="Directory to build into. Default: archive/ beside the database, which the web app "
                    "serves at /archive. It must be empty or hold an archive built before.")
 @click.option("--preview", "previews", multiple=True, type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Also show the issue of this date though it is not sent, marked as a preview (repeatable).")
+              help="Also show the issue of this date though it is not sent, marked as a preview (repeatable). "
+                   "Needs --out naming a directory other than the one the web app serves publicly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON on stdout.")
 @click.pass_context
 @handle_errors
@@ -29,6 +32,11 @@ def build(ctx: click.Context, out_dir: str | None, previews: tuple[datetime, ...
     """Build the archive, or bring it up to date: only files whose content changed are
     written, and pages of issues no longer there are deleted. Prints the path of index.html."""
     app = open_app(ctx)
+    if previews and (out_dir is None or _same_directory(Path(out_dir), app.archive_dir)):
+        # Drafts must never land where the public /archive is served from.
+        err.print(f"[red]error:[/] --preview builds unsent issues: give --out a directory other than "
+                  f"{app.archive_dir}, which the web app serves publicly at /archive", highlight=False, soft_wrap=True)
+        sys.exit(2)
     report = app.build_archive(out_dir, previews=[moment.date() for moment in previews])
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
@@ -38,6 +46,10 @@ def build(ctx: click.Context, out_dir: str | None, previews: tuple[datetime, ...
               f"{len(report.written)} written, {report.unchanged} unchanged, {len(report.deleted)} deleted",
               highlight=False)
     click.echo(str(report.index_path))
+
+
+def _same_directory(one: Path, other: Path) -> bool:
+    return one.expanduser().resolve() == other.expanduser().resolve()
 
 
 @main.command()

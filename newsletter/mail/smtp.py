@@ -21,65 +21,16 @@ import smtplib
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from queue import Empty, LifoQueue
 from typing import Callable
-from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..config import SmtpConfig, parse_smtp_url  # noqa: F401 (parse_smtp_url: re-exported)
 from ..errors import ConfigError, MailError
 from .message import to_wire
 
-_DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 _IDLE_CHECK_SECONDS = 30.0  # a connection idle longer than this is checked with NOOP first
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    security: str  # "plain" | "starttls" | "tls"
-    username: str = ""
-    password: str = field(default="", repr=False)
-    timeout: float = 30.0
-    cafile: str = ""
-    helo: str = ""
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-def parse_smtp_url(url: str) -> SmtpConfig:
-    """NEWSLETTER_SMTP_URL -> SmtpConfig; a ConfigError names what is wrong (never the password)."""
-    if not url:
-        raise ConfigError("NEWSLETTER_SMTP_URL is not set (e.g. smtp+starttls://user:pass@smtp.example.com)",
-                          field="NEWSLETTER_SMTP_URL")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ConfigError(f"scheme must be smtp, smtp+starttls or smtps, got {scheme!r}",
-                          field="NEWSLETTER_SMTP_URL")
-    try:
-        port = parts.port or _DEFAULT_PORTS[scheme]
-    except ValueError as e:
-        raise ConfigError("the port is not a number", field="NEWSLETTER_SMTP_URL") from e
-    if not parts.hostname:
-        raise ConfigError("no host", field="NEWSLETTER_SMTP_URL")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    unknown = set(query) - {"timeout", "cafile", "helo"}
-    if unknown:
-        raise ConfigError(f"unknown parameter(s): {', '.join(sorted(unknown))} (allowed: timeout, cafile, helo)",
-                          field="NEWSLETTER_SMTP_URL")
-    try:
-        timeout = float(query.get("timeout", 30))
-    except ValueError as e:
-        raise ConfigError("timeout must be a number of seconds", field="NEWSLETTER_SMTP_URL") from e
-    return SmtpConfig(
-        host=parts.hostname, port=port,
-        security={"smtp": "plain", "smtp+starttls": "starttls", "smtps": "tls"}[scheme],
-        username=unquote(parts.username or ""), password=unquote(parts.password or ""),
-        timeout=timeout, cafile=query.get("cafile", ""), helo=query.get("helo", ""))
 
 
 class TransientFailure(Exception):

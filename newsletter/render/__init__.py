@@ -8,13 +8,13 @@ touches the database or the network.
 """
 
 from .checks import GMAIL_CLIP_BYTES, SIZE_WARN_BYTES, SizeReport, email_problems, size_report
-from .context import (IssueView, ItemView, SectionView, issue_view, korean_date, local_date, one_line,
-                      ordered, section_of, subject_line, web_url)
+from .context import (IssueView, ItemView, SectionView, authors_line, byline, issue_view, korean_date, local_date,
+                      one_line, ordered, section_of, source_name, subject_line, web_url)
 from .email import DEFAULT_TEMPLATE_DIR, EmailRenderer, default_renderer, render_issue
 
 __all__ = [
     "DEFAULT_TEMPLATE_DIR", "EmailRenderer", "GMAIL_CLIP_BYTES", "IssueView", "ItemView", "SIZE_WARN_BYTES",
     "SectionView", "SizeReport", "default_renderer", "email_problems", "issue_view", "korean_date",
     "local_date", "one_line", "ordered", "render_issue", "section_of", "size_report", "subject_line",
-    "web_url",
+    "web_url", "authors_line", "byline", "source_name",
 ]

@@ -20,12 +20,12 @@ from markupsafe import Markup
 from ..config import Settings
 from ..errors import ConfigError, RenderError
 from ..model import UNSUBSCRIBE_PLACEHOLDER, Issue, Item, ItemKind
+from ..sections import item_source_name, section_of, source_name  # noqa: F401 (render's API)
 from ..text import markdown_subset, truncate
 
 WEEKDAYS = "월화수목금토일"
 SUBJECT_MAX_CHARS = 150  # one header line; RFC 2047 folding takes care of the bytes
 TITLE_MAX_CHARS = 300
-DEFAULT_SECTION_BY_KIND = {ItemKind.POST: "labs", ItemKind.PAPER: "papers", ItemKind.X_POST: "x"}
 
 # Characters that must never reach a header or a one-line title: controls (CR, LF, NUL ...),
 # line/paragraph separators, zero-width and bidirectional controls (they can disguise text).
@@ -63,24 +63,6 @@ def web_url(settings: Settings, issue_date: date) -> str:
     return f"{settings.newsletter.site_url.rstrip('/')}/issues/{issue_date.isoformat()}/"
 
 
-def section_of(item: Item, settings: Settings) -> str:
-    """The curator's choice, else the section of the source that brought the item, else one
-    by kind (a source since removed from the config keeps its items in a sensible place)."""
-    if item.section_override:
-        return item.section_override
-    for source in settings.sources:
-        if source.id == item.source_id:
-            return source.section
-    return DEFAULT_SECTION_BY_KIND[item.kind]
-
-
-def source_name(item: Item, settings: Settings) -> str:
-    for source in settings.sources:
-        if source.id == item.source_id:
-            return source.name
-    return str(item.meta.get("feed_title") or item.source_id)
-
-
 def subject_line(issue: Issue, settings: Settings) -> str:
     """The curator's subject, else newsletter.subject_template, as one safe header line."""
     if issue.subject.strip():
@@ -111,6 +93,11 @@ def authors_line(authors: Sequence[str], shown: int) -> str:
     if len(names) <= shown:
         return ", ".join(names)
     return f"{', '.join(names[:shown])} 외 {len(names) - shown}명"
+
+
+def byline(item: Item, settings: Settings) -> str:
+    """Authors (the first few) or, when there are none, whose item it is."""
+    return authors_line(item.authors, settings.render.authors_shown) or item_source_name(item, settings)
 
 
 def linkified(text: str) -> Markup:
@@ -230,7 +217,7 @@ def item_view(item: Item, settings: Settings) -> ItemView:
     common = dict(
         id=item.id, kind=item.kind.value, section=section_of(item, settings),
         title=one_line(item.display_title, TITLE_MAX_CHARS) or "(제목 없음)",
-        url=absolute_url(item.url), source_name=one_line(source_name(item, settings)),
+        url=absolute_url(item.url), source_name=one_line(item_source_name(item, settings)),
         date_label=korean_date(item.published.astimezone(zone).date(), weekday=False),
         summary=summary, summary_trimmed=summary != summary_full,
         commentary_html=commentary_markup(item.commentary),

@@ -134,15 +134,43 @@ def move_pick(conn: sqlite3.Connection, item_id: int, offset: int) -> list[Item]
     return set_pick_order(conn, order)
 
 
-# --- drafts -------------------------------------------------------------------------------
+# --- drafts and edit versions ---------------------------------------------------------------
+
+
+class EditConflict(ValueError):
+    """The item was saved since the version the curator's form (or draft) was based on."""
+
+    def __init__(self, item_id: int, based_on: str, edited: str | None) -> None:
+        self.item_id, self.based_on, self.edited = item_id, based_on, edited
+        super().__init__(f"item {item_id} was saved at {edited} since this form was opened "
+                         f"(based on {based_on or 'the unedited item'})")
+
+
+def edit_version(conn: sqlite3.Connection, item_id: int) -> str:
+    """When the item's curator fields were last saved, as stored ('' = never): the version
+    an edit form is based on."""
+    row = conn.execute("SELECT edited FROM items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"no item {item_id}")
+    return row["edited"] or ""
+
+
+def check_version(conn: sqlite3.Connection, item_id: int, based_on: str | None) -> None:
+    """EditConflict when the item was saved since `based_on` (None: the caller does not say)."""
+    if based_on is None:
+        return
+    current = edit_version(conn, item_id)
+    if current != based_on.strip():
+        raise EditConflict(item_id, based_on.strip(), current or None)
 
 
 def save_draft(conn: sqlite3.Connection, item_id: int, user_id: int, now: datetime, *, commentary: str,
-               tags: str = "", title_override: str = "") -> Draft:
+               tags: str = "", title_override: str = "", based_on: str | None = None) -> Draft:
+    """Keep what the curator is typing. A draft based on a version saved over since (a beacon
+    sent as the page was left after its own save) is refused: it would bring old text back."""
     if len(commentary) > MAX_COMMENTARY:
         raise ValueError(f"commentary longer than {MAX_COMMENTARY:,} characters")
-    if conn.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone() is None:
-        raise LookupError(f"no item {item_id}")
+    check_version(conn, item_id, based_on)
     conn.execute(
         "INSERT INTO drafts (item_id, user_id, commentary, tags, title_override, saved) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (item_id, user_id) DO UPDATE SET commentary = excluded.commentary, tags = excluded.tags, "
@@ -151,8 +179,16 @@ def save_draft(conn: sqlite3.Connection, item_id: int, user_id: int, now: dateti
     return Draft(commentary, tags[:2000], title_override[:1000], now)
 
 
+# A draft only counts while it is newer than the item's last saved edit: an older one would
+# put back text that was saved over (the stored forms are same-width ISO, so text order is time order).
+_NEWER_THAN_EDIT = "(items.edited IS NULL OR drafts.saved > items.edited)"
+
+
 def get_draft(conn: sqlite3.Connection, item_id: int, user_id: int) -> Draft | None:
-    row = conn.execute("SELECT * FROM drafts WHERE item_id = ? AND user_id = ?", (item_id, user_id)).fetchone()
+    """This curator's draft of the item, if it is newer than the item's last saved edit."""
+    row = conn.execute(
+        f"SELECT drafts.* FROM drafts JOIN items ON items.id = drafts.item_id "
+        f"WHERE drafts.item_id = ? AND drafts.user_id = ? AND {_NEWER_THAN_EDIT}", (item_id, user_id)).fetchone()
     if row is None:
         return None
     return Draft(row["commentary"], row["tags"], row["title_override"], parse_utc(row["saved"]))
@@ -168,7 +204,8 @@ def drafted(conn: sqlite3.Connection, user_id: int, item_ids: Sequence[int]) -> 
         return set()
     marks = ",".join("?" * len(item_ids))
     return {row[0] for row in conn.execute(
-        f"SELECT item_id FROM drafts WHERE user_id = ? AND item_id IN ({marks})", [user_id, *item_ids])}
+        f"SELECT drafts.item_id FROM drafts JOIN items ON items.id = drafts.item_id "
+        f"WHERE drafts.user_id = ? AND drafts.item_id IN ({marks}) AND {_NEWER_THAN_EDIT}", [user_id, *item_ids])}
 
 
 # --- related links ------------------------------------------------------------------------

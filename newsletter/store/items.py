@@ -7,11 +7,14 @@ import sqlite3
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from ..errors import ItemError
 from ..model import (Entry, Item, ItemKind, ItemStatus, Mention, can_transition, parse_utc,
                      utc_iso)
 
 # Source-owned columns refresh only when the item's first source sends it again, so a
 # paper does not flip between the wording of two listings; curator columns never change here.
+# Nor does anything of an item already published or promised to an issue past draft: what
+# was marked ready (or sent) is what the archive and a resumed send keep showing.
 _UPSERT = """
 INSERT INTO items (key, kind, source_id, url, title, summary_html, summary_text, authors,
                    categories, meta, published, first_seen, refreshed)
@@ -22,7 +25,9 @@ ON CONFLICT (key) DO UPDATE SET
     summary_text = excluded.summary_text, authors = excluded.authors,
     categories = excluded.categories, meta = excluded.meta, published = excluded.published,
     refreshed = excluded.refreshed
-WHERE items.source_id = excluded.source_id
+WHERE items.source_id = excluded.source_id AND items.status != 'published'
+  AND NOT EXISTS (SELECT 1 FROM issue_items JOIN issues ON issues.id = issue_items.issue_id
+                  WHERE issue_items.item_id = items.id AND issues.status != 'draft')
 """
 
 _MENTION = """
@@ -148,14 +153,44 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
     ]
 
 
+class ItemLocked(ItemError, ValueError):
+    """The item is in an issue that is ready, sending or sent, so it may not change. A
+    ValueError too, so the callers that turn a refused move into a 409 or a form error
+    (compose, the editor) do the same with this one."""
+
+    def __init__(self, item_id: int, issue_date: object, issue_status: str):
+        self.issue_date = issue_date
+        self.issue_status = issue_status
+        hint = "; put that issue back to draft first" if issue_status == "ready" else ""
+        super().__init__(f"is in the issue of {issue_date}, which is {issue_status}: it cannot change{hint}",
+                         item_id=item_id)
+
+
+def locking_issue(conn: sqlite3.Connection, item_id: int) -> tuple[str, str] | None:
+    """(issue date, status) of an issue past draft that holds the item, or None: such an item
+    is frozen (DESIGN: what was marked ready is what goes out; a sent issue never changes)."""
+    row = conn.execute(
+        "SELECT issues.issue_date, issues.status FROM issue_items JOIN issues ON issues.id = issue_items.issue_id "
+        "WHERE issue_items.item_id = ? AND issues.status != 'draft' ORDER BY issues.issue_date DESC LIMIT 1",
+        (item_id,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def set_status(conn: sqlite3.Connection, item_id: int, status: ItemStatus, now: datetime,
                *, snoozed_until: datetime | None = None) -> Item:
-    """Move an item to a new state; raise ValueError for a move the model forbids."""
+    """Move an item to a new state; raise ValueError for a move the model forbids, and
+    ItemLocked (a ValueError) for any move of an item in a ready, sending or sent issue but
+    the one a finished send makes (approved -> published, its issue sent by then)."""
     item = get_item(conn, item_id)
     if item is None:
         raise LookupError(f"no item {item_id}")
     if item.status != status and not can_transition(item.status, status):
         raise ValueError(f"item {item_id} is {item.status}; it cannot become {status}")
+    locked = locking_issue(conn, item_id)
+    if locked and not (status is ItemStatus.PUBLISHED and locked[1] == "sent"):
+        if item.status == status:
+            return item  # nothing would change
+        raise ItemLocked(item_id, *locked)
     conn.execute(
         "UPDATE items SET status = ?, status_changed = ?, snoozed_until = ? WHERE id = ?",
         (status.value, utc_iso(now), utc_iso(snoozed_until) if snoozed_until else None, item_id))
@@ -165,9 +200,15 @@ def set_status(conn: sqlite3.Connection, item_id: int, status: ItemStatus, now: 
 def annotate(conn: sqlite3.Connection, item_id: int, now: datetime, *, commentary: str | None = None,
              tags: Sequence[str] | None = None, title_override: str | None = None,
              section_override: str | None = None) -> Item:
-    """Save the curator's edits; fields left None stay as they are. Call inside a transaction."""
+    """Save the curator's edits; fields left None stay as they are. Call inside a transaction.
+    Raises ItemLocked (a ValueError) if any field is given for an item in a ready, sending or
+    sent issue."""
     if get_item(conn, item_id) is None:
         raise LookupError(f"no item {item_id}")
+    if any(value is not None for value in (commentary, tags, title_override, section_override)):
+        locked = locking_issue(conn, item_id)
+        if locked:
+            raise ItemLocked(item_id, *locked)
     updates = {"commentary": commentary, "title_override": title_override,
                "section_override": section_override}
     for column, value in updates.items():

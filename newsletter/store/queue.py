@@ -11,17 +11,16 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from ..model import Item, ItemStatus, parse_utc, utc_iso
+from ..sections import Sections
 from .items import get_items
 
 # Snoozed items come back at this local hour: the next collect of the morning runs at 06:00.
 SNOOZE_WAKE_HOUR = 6
 MIN_TRIGRAM = 3  # the trigram tokenizer cannot match anything shorter
 STATUS_FILTERS = ("waiting", "approved", "rejected", "snoozed", "published", "all")
-OTHER_SECTION = "other"
 
 
 def snooze_until(now: datetime, zone: ZoneInfo, wake_hour: int = SNOOZE_WAKE_HOUR) -> datetime:
@@ -39,38 +38,6 @@ def effective_status(status: ItemStatus, snoozed_until: datetime | None, now: da
     if status is ItemStatus.SNOOZED and (snoozed_until is None or snoozed_until <= now):
         return ItemStatus.NEW
     return status
-
-
-@dataclass(frozen=True)
-class Sections:
-    """Where items belong: by their source (from the config), else by their kind (items
-    added by hand), and the order sections are shown in."""
-
-    by_source: Mapping[str, str]
-    by_kind: Mapping[str, str]
-    order: Sequence[str]
-
-    def rank(self, section: str) -> int:
-        return self.order.index(section) if section in self.order else len(self.order)
-
-    def of(self, item: Item) -> str:
-        return (item.section_override or self.by_source.get(item.source_id)
-                or self.by_kind.get(item.kind.value) or OTHER_SECTION)
-
-    def sql(self) -> tuple[str, list]:
-        """A SQL expression (over `items`) naming each item's section, and its parameters."""
-        params: list = []
-        by_source = "NULL"
-        if self.by_source:
-            by_source = "CASE items.source_id " + " ".join("WHEN ? THEN ?" for _ in self.by_source) + " END"
-            for source_id, section in self.by_source.items():
-                params += [source_id, section]
-        by_kind = "CASE items.kind " + " ".join("WHEN ? THEN ?" for _ in self.by_kind) + " ELSE ? END" \
-            if self.by_kind else "?"
-        for kind, section in self.by_kind.items():
-            params += [kind, section]
-        params.append(OTHER_SECTION)
-        return f"coalesce(nullif(items.section_override, ''), {by_source}, {by_kind})", params
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,10 @@ def _tags(value: str | Sequence[str]) -> tuple[str, ...]:
     return tags
 
 
-def apply_edit(web: Web, curator: Curator, item_id: int, edit: Edit) -> QueueEntry:
-    """Save the curator's edits (never touched by a re-fetch) and drop their draft."""
+def apply_edit(web: Web, curator: Curator, item_id: int, edit: Edit, *, based_on: str | None = None) -> QueueEntry:
+    """Save the curator's edits (never touched by a re-fetch) and drop their draft.
+    `based_on`: the item's edit version the form showed; curation.EditConflict (nothing
+    saved) when someone saved the item since."""
     if edit.commentary is not None and len(edit.commentary) > curation.MAX_COMMENTARY:
         raise BadInput(f"commentary longer than {curation.MAX_COMMENTARY:,} characters")
     if edit.title_override is not None and len(edit.title_override) > MAX_TITLE:
@@ -130,6 +132,7 @@ def apply_edit(web: Web, curator: Curator, item_id: int, edit: Edit) -> QueueEnt
         related = parse_related("\n".join(f"{link.url} {link.title}" for link in related))
     now = web.now()
     with transaction(web.conn):
+        curation.check_version(web.conn, item_id, based_on)
         annotate(web.conn, item_id, now, commentary=edit.commentary.strip() if edit.commentary is not None else None,
                  tags=tags, title_override=clean_text(edit.title_override) if edit.title_override is not None
                  else None, section_override=section)
@@ -140,11 +143,13 @@ def apply_edit(web: Web, curator: Curator, item_id: int, edit: Edit) -> QueueEnt
 
 
 def save_draft(web: Web, curator: Curator, item_id: int, *, commentary: str, tags: str = "",
-               title_override: str = "") -> curation.Draft:
+               title_override: str = "", based_on: str | None = None) -> curation.Draft:
     try:
         with transaction(web.conn):
             return curation.save_draft(web.conn, item_id, curator.user.id, web.now(), commentary=commentary,
-                                       tags=tags, title_override=title_override)
+                                       tags=tags, title_override=title_override, based_on=based_on)
+    except curation.EditConflict:
+        raise
     except ValueError as e:
         raise BadInput(str(e)) from e
 

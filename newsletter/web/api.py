@@ -111,7 +111,7 @@ async def annotate(request: Request) -> Response:
             if value is not None and not isinstance(value, (str, list) if name == "tags" else str):
                 raise actions.BadInput(f"{name} must be {'a list or ' if name == 'tags' else ''}a string")
         entry = actions.apply_edit(web_of(request), request.state.curator, request.path_params["item_id"],
-                                   actions.Edit(**fields, related=related))
+                                   actions.Edit(**fields, related=related), based_on=_version(body))
     except (LookupError, ValueError) as e:
         return _failure(e)
     return JSONResponse(_one(request, entry))
@@ -123,10 +123,16 @@ async def draft(request: Request) -> Response:
         body = await _body(request)
         saved = actions.save_draft(web_of(request), request.state.curator, request.path_params["item_id"],
                                    commentary=str(body.get("commentary", "")), tags=str(body.get("tags", "")),
-                                   title_override=str(body.get("title_override", "")))
+                                   title_override=str(body.get("title_override", "")), based_on=_version(body))
     except (LookupError, ValueError) as e:
         return _failure(e)
     return JSONResponse({"saved": utc_iso(saved.saved)})
+
+
+def _version(body: dict) -> str | None:
+    """The item's edit version ('edited') the client's form was based on; None when not sent."""
+    version = body.get("edited")
+    return version if isinstance(version, str) else None
 
 
 @curator_api

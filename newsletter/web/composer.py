@@ -26,16 +26,16 @@ from starlette.routing import Route
 from .. import compose
 from ..errors import ConfigError, IssueError, ItemError, RenderError
 from ..model import Issue, IssueStatus, Item, RenderedIssue
-from ..render import (SizeReport, email_problems, local_date, ordered, render_issue, section_of, size_report,
-                      subject_line)
+from ..render import (SizeReport, byline, email_problems, local_date, ordered, render_issue, section_of,
+                      size_report, subject_line)
 from ..render.context import preheader_line
+from ..sections import item_source_name
 from ..store import curation
 from ..store import issues as issue_store
 from .actions import BadInput
 from .auth import curator_page
 from .core import CONTENT_SECURITY_POLICY, Web, render, web_of
 from .pages import nav_counts
-from .present import byline, source_name
 from .send_jobs import send_panel  # the send controls (routes in composer_send.py)
 
 # The page frames the preview, which the editor's policy (default-src 'none') alone would refuse.
@@ -234,7 +234,7 @@ def sections_of(web: Web, items: Sequence[Item]) -> list[dict]:
         if not groups or groups[-1]["section"] != section:
             groups.append({"section": section, "entries": []})
         groups[-1]["entries"].append({"item": item, "position": position, "byline": byline(item, web.settings),
-                                      "source": source_name(web.settings, item.source_id)})
+                                      "source": item_source_name(item, web.settings)})
     return groups
 
 

@@ -23,13 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..render import section_of, web_url
+from ..render import byline, section_of, web_url
 from .actions import BadInput
 from .auth import curator_api
 from .composer import (CHANGE_ERRORS, Composed, back_to_draft, build, composed, edit, mark_ready, preview_url, remove,
                        reorder, require_issue, requested_date)
 from .core import Web, json_error, web_of
-from .present import byline, safe_url
+from .present import safe_url
 
 
 async def _body(request: Request) -> dict:

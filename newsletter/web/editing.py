@@ -34,11 +34,12 @@ def _edit_page(request: Request, item_id: int, *, values: dict | None = None, er
     except LookupError as e:
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
     user_id = request.state.curator.user.id
-    draft = curation.get_draft(web.conn, item_id, user_id)
+    draft = curation.get_draft(web.conn, item_id, user_id)  # only one newer than the last save
     related = curation.related_links(web.conn, [item_id]).get(item_id, [])
     return render(request, "item.html", {
         **card(web, entry, related=related), "values": values or _form_values(entry.item, draft, related),
         "draft": draft if values is None else None, "error": error, "nav": nav_counts(web),
+        "edited": curation.edit_version(web.conn, item_id),
         "next": local_path(request.query_params.get("next")),
         "notice": NOTICES.get(request.query_params.get("notice", ""), "")}, status=status)
 
@@ -57,15 +58,33 @@ async def save_item(request: Request) -> Response:
               ("title_override", "commentary", "tags", "section_override", "related")}
     target = local_path(str(form.get("next", "")), f"/items/{item_id}")
     edit = actions.Edit(**values)
+    based_on = str(form["edited"]) if "edited" in form else None
     try:
-        actions.apply_edit(web, request.state.curator, item_id, edit)
-        if form.get("then") in actions.ACTIONS:
-            actions.triage(web, request.state.curator, item_id, str(form["then"]))
+        actions.apply_edit(web, request.state.curator, item_id, edit, based_on=based_on)
     except LookupError as e:
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
+    except curation.EditConflict as e:  # someone saved first: keep both texts, overwrite neither
+        return _edit_page(request, item_id, values=values, error=_conflict_message(web, e), status=409)
     except ValueError as e:  # nothing was saved: show the form again with what was typed
-        return _edit_page(request, item_id, values=values, error=str(e), status=400)
+        return _edit_page(request, item_id, values=values, error=f"저장하지 못했습니다: {e}", status=400)
+    then = str(form.get("then", ""))
+    if then in actions.ACTIONS:
+        try:
+            actions.triage(web, request.state.curator, item_id, then)
+        except (LookupError, ValueError) as e:  # the edit is committed; only the move failed
+            return _edit_page(request, item_id, error=f"저장했습니다. 하지만 {_ACTION_NAMES[then]}하지 못했습니다: {e}",
+                              status=409)
     return RedirectResponse(with_query(target, notice="saved") + f"#item-{item_id}", status_code=303)
+
+
+_ACTION_NAMES = {"approve": "승인", "reject": "거절", "snooze": "미루기", "restore": "대기로 되돌리기"}
+
+
+def _conflict_message(web, conflict: curation.EditConflict) -> str:
+    saved = actions.entry(web, conflict.item_id).item
+    return (f"저장하지 못했습니다: 이 폼을 연 뒤에 다른 저장이 있었습니다 ({conflict.edited}). "
+            f"지금 저장된 코멘터리: 「{saved.commentary}」. 아래 칸에는 입력하신 내용이 그대로 있습니다: "
+            "합쳐서 다시 저장하면 저장된 내용을 바꿉니다.")
 
 
 @curator_page
@@ -76,9 +95,12 @@ async def save_draft(request: Request) -> Response:
     try:
         actions.save_draft(web, request.state.curator, request.path_params["item_id"],
                            commentary=str(form.get("commentary", "")), tags=str(form.get("tags", "")),
-                           title_override=str(form.get("title_override", "")))
+                           title_override=str(form.get("title_override", "")),
+                           based_on=str(form["edited"]) if "edited" in form else None)
     except LookupError:
         return Response(status_code=404)
+    except curation.EditConflict as e:  # a late beacon after a save: keeping it would bring old text back
+        return Response(str(e), status_code=409, media_type="text/plain")
     except ValueError as e:
         return Response(str(e), status_code=400, media_type="text/plain")
     return Response(status_code=204)

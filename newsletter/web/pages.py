@@ -13,13 +13,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..model import utc_iso
+from ..render import byline
+from ..sections import item_source_name
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
 from . import actions
 from .auth import curator_page
 from .core import current_path, local_path, render, web_of
-from .present import byline, seen_lines, short_summary, source_name
+from .present import seen_lines, short_summary
 
 PER_PAGE = 50
 NOTICES = {
@@ -44,7 +46,7 @@ def card(web, entry: QueueEntry, drafted: set[int] | None = None, related=None) 
     """What the item card template needs beyond the item."""
     item = entry.item
     return {"entry": entry, "item": item, "byline": byline(item, web.settings),
-            "source": source_name(web.settings, item.source_id), "seen": seen_lines(item, web.settings),
+            "source": item_source_name(item, web.settings), "seen": seen_lines(item, web.settings),
             "summary": short_summary(item), "has_draft": bool(drafted and item.id in drafted),
             "related": related or []}
 

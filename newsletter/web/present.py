@@ -12,29 +12,13 @@ from zoneinfo import ZoneInfo
 
 from ..config import Settings
 from ..model import Item, SourceKind, utc_iso
+from ..sections import MANUAL_SOURCE, sections_of, source_name  # noqa: F401 (MANUAL_SOURCE, sections_of: web's)
 from ..store.curation import RelatedLink
-from ..store.queue import QueueEntry, Sections
+from ..store.queue import QueueEntry
 from ..text import markdown_subset, sanitize_html, truncate, x_status
 
-MANUAL_SOURCE = "manual"
 SUMMARY_CHARS = 600  # the queue shows this much; the edit page shows all
 WEEKDAYS_KO = "월화수목금토일"
-
-
-def sections_of(settings: Settings) -> Sections:
-    """Sections from the source config; items added by hand go by their kind to the section
-    of the first source of that kind (papers with papers, posts on X with X)."""
-    by_kind: dict[str, str] = {}
-    defaults = {SourceKind.FEED: ("post", "labs"), SourceKind.ARXIV: ("paper", "papers"),
-                SourceKind.X: ("x_post", "x")}
-    for source in settings.sources:
-        by_kind.setdefault(defaults[source.kind][0], source.section)
-    for kind, section in defaults.values():
-        by_kind.setdefault(kind, section)
-    order = list(settings.newsletter.sections)
-    order += [s.section for s in settings.sources if s.section not in order]
-    return Sections(by_source={s.id: s.section for s in settings.sources}, by_kind=by_kind,
-                    order=tuple(dict.fromkeys(order)))
 
 
 def safe_url(url: str | None) -> str:
@@ -55,15 +39,6 @@ def local_time(moment: datetime | None, zone: ZoneInfo, with_time: bool = True) 
     local = moment.astimezone(zone)
     text = f"{local:%Y-%m-%d} ({WEEKDAYS_KO[local.weekday()]})"
     return f"{text} {local:%H:%M}" if with_time else text
-
-
-def source_name(settings: Settings, source_id: str) -> str:
-    if source_id == MANUAL_SOURCE:
-        return "직접 추가"
-    for source in settings.sources:
-        if source.id == source_id:
-            return source.name
-    return source_id
 
 
 def seen_lines(item: Item, settings: Settings) -> list[str]:
@@ -94,15 +69,6 @@ def seen_lines(item: Item, settings: Settings) -> list[str]:
     if others:
         lines.append("also in " + ", ".join(others))
     return lines
-
-
-def byline(item: Item, settings: Settings) -> str:
-    """Authors (the first few) or the source's name."""
-    if item.authors:
-        shown = settings.render.authors_shown
-        names = ", ".join(item.authors[:shown])
-        return names + (f" 외 {len(item.authors) - shown}명" if len(item.authors) > shown else "")
-    return source_name(settings, item.source_id)
 
 
 def short_summary(item: Item) -> str:

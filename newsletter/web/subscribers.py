@@ -37,7 +37,7 @@ from ..subscriptions import (AddOutcome, AddResult, ImportPreview, RowVerdict, S
 from .actions import page_number
 from .auth import curator_page
 from .core import local_path, render, web_of
-from .pages import nav_counts
+from .pages import nav_counts, with_query
 
 PER_PAGE = 100
 MAX_ADDED_AT_ONCE = 1000
@@ -52,9 +52,8 @@ NOTICES = {"removed": "수신 거부로 바꿨습니다 (기록은 남습니다)
 T = TypeVar("T")
 
 
-def _on_own_connection(app: App, act: Callable[[Subscriptions], T]) -> T:
+def _on_own_connection(app: App, shared: Subscriptions, act: Callable[[Subscriptions], T]) -> T:
     """Run `act` with the subscriber flows on a fresh connection (in a worker thread)."""
-    shared = app.subscriptions  # built on the caller's thread: ConfigError without NEWSLETTER_SECRET
     conn = connect(app.db_path)
     try:
         return act(Subscriptions(conn, app.settings, shared.mailer, shared.confirm_mail))
@@ -63,7 +62,16 @@ def _on_own_connection(app: App, act: Callable[[Subscriptions], T]) -> T:
 
 
 async def _with_roster(app: App, act: Callable[[Subscriptions], T]) -> T:
-    return await run_in_threadpool(_on_own_connection, app, act)
+    # The app's cached subscriptions and its SMTP pool are built here, on the event loop, one
+    # request at a time: two first requests in two worker threads could build two pools.
+    # ConfigError (no NEWSLETTER_SECRET) is raised here too.
+    shared = app.subscriptions
+    if app.settings.smtp_url:
+        try:
+            app.mailer  # noqa: B018 (building it is the point; no connection opens yet)
+        except ConfigError:
+            pass  # an unusable SMTP URL: each mail that needs it fails with the reason (MailError)
+    return await run_in_threadpool(_on_own_connection, app, shared, act)
 
 
 def _status_filter(value: str | None) -> SubscriberStatus | None:
@@ -142,8 +150,7 @@ async def remove_page(request: Request) -> Response:
         ((_, outcome),) = await _with_roster(web.app, lambda subs: remove_addresses(subs, [email], now, how=HOW))
     except ConfigError as e:
         return _page(request, error=str(e), status=409)
-    separator = "&" if "?" in back else "?"
-    return RedirectResponse(f"{back}{separator}notice={outcome.value}", status_code=303)
+    return RedirectResponse(with_query(back, notice=outcome.value), status_code=303)
 
 
 # --- CSV import: preview, then confirm -------------------------------------------------------
@@ -157,10 +164,18 @@ def preview_rows(preview: ImportPreview) -> tuple[list, int]:
     return rows[:PREVIEW_ROWS_SHOWN], max(0, len(rows) - PREVIEW_ROWS_SHOWN)
 
 
-def _import_page(request: Request, text: str, name: str, *, error: str = "", status: int = 200) -> Response:
-    web = web_of(request)
+def _preview_on_own_connection(app: App, text: str) -> ImportPreview:
+    conn = connect(app.db_path)
     try:
-        preview = preview_import(web.conn, text)
+        return preview_import(conn, text)
+    finally:
+        conn.close()
+
+
+async def _import_page(request: Request, text: str, name: str, *, error: str = "", status: int = 200) -> Response:
+    web = web_of(request)
+    try:  # up to MAX_CSV_BYTES of parsing and checking: a worker thread, not the event loop
+        preview = await run_in_threadpool(_preview_on_own_connection, web.app, text)
     except SubscriberError as e:
         return _page(request, error=f"{name}: {e}", status=400)
     shown, left_out = preview_rows(preview)
@@ -185,7 +200,7 @@ async def import_preview_page(request: Request) -> Response:
         text = decode_csv(data)
     except SubscriberError as e:
         return _page(request, error=f"{name}: {e}", status=400)
-    return _import_page(request, text, name)
+    return await _import_page(request, text, name)
 
 
 @curator_page
@@ -198,7 +213,7 @@ async def import_confirm_page(request: Request) -> Response:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return _page(request, error="가져오기 양식이 망가졌습니다. 파일을 다시 올려 주세요.", status=400)
     if form.get("confirm") != "yes":
-        return _import_page(request, text, name, error="가져오려면 확인란에 표시하세요.", status=400)
+        return await _import_page(request, text, name, error="가져오려면 확인란에 표시하세요.", status=400)
     pending = form.get("pending") == "yes"
     now = web.now()
 

@@ -185,10 +185,13 @@
       copy.at = Date.now();
       try { localStorage.setItem(storageKey, JSON.stringify(copy)); } catch (e) { /* private mode: server only */ }
     };
+    // The item's edit version this form shows: drafts and the save carry it, so neither can
+    // bring back text saved over since (the server refuses them with 409).
+    var version = form.elements.edited.value;
     var saveDraft = function () {
       timer = null;
       var sent = snapshot();
-      post("/api/items/" + itemId + "/draft", sent).then(function (data) {
+      post("/api/items/" + itemId + "/draft", Object.assign({edited: version}, sent)).then(function (data) {
         var now = snapshot();
         if (now.commentary === sent.commentary && now.tags === sent.tags && now.title_override === sent.title_override) {
           localStorage.removeItem(storageKey);
@@ -216,8 +219,13 @@
     };
 
     // What this browser kept when a save failed (an expired session, a crash) comes back.
+    // Only a copy typed after the item's last save: an older one would undo that save.
     var kept = null;
     try { kept = JSON.parse(localStorage.getItem(storageKey) || "null"); } catch (e) { kept = null; }
+    if (kept && version && !(kept.at > Date.parse(version))) {
+      localStorage.removeItem(storageKey);
+      kept = null;
+    }
     if (kept) {
       var shown = snapshot();
       if (kept.commentary !== shown.commentary || kept.tags !== shown.tags || kept.title_override !== shown.title_override) {
@@ -240,11 +248,18 @@
         form.requestSubmit();
       }
     });
+    form.addEventListener("submit", function () {
+      // The save carries the text: a pending autosave or this browser's copy would outlive it.
+      clearTimeout(timer);
+      timer = null;
+      localStorage.removeItem(storageKey);
+    });
     window.addEventListener("pagehide", function () {
       if (timer === null) return;  // nothing unsaved
       var data = new FormData();
       var now = snapshot();
       data.append("csrf", csrf);
+      data.append("edited", version);
       Object.keys(now).forEach(function (name) { data.append(name, now[name]); });
       navigator.sendBeacon("/items/" + itemId + "/draft", data);
     });
