@@ -19,6 +19,7 @@ from .model import Issue, IssueStatus, Item, ItemStatus, RenderedIssue
 from .render import EmailRenderer, email_problems, local_date, ordered, render_issue
 from .store import curation
 from .store import issues as issue_store
+from .store import snapshots
 from .store import items as item_store
 from .store import transaction
 from .text import parse_tags
@@ -93,7 +94,10 @@ def issue_items(conn: sqlite3.Connection, issue: Issue) -> list[Item]:
 def render_stored_issue(settings: Settings, conn: sqlite3.Connection, issue: Issue,
                         renderer: EmailRenderer | None = None) -> RenderedIssue:
     """The email of a stored issue exactly as it would go out (the unsubscribe URL still the
-    placeholder)."""
+    placeholder): once its send has started, the frozen snapshot it is sent as."""
+    frozen = snapshots.get_snapshot(conn, issue)
+    if frozen is not None:
+        return frozen
     return render_issue(issue, issue_items(conn, issue), settings, renderer)
 
 

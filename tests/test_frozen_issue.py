@@ -103,6 +103,9 @@ def test_items_of_a_ready_issue_cannot_be_annotated_or_moved_but_a_draft_can(tmp
     for status in (ItemStatus.REJECTED, ItemStatus.SNOOZED, ItemStatus.NEW, ItemStatus.PUBLISHED):
         with pytest.raises(ItemLocked):
             items.set_status(app.conn, item.id, status, MORNING)
+    with pytest.raises(ItemLocked):
+        curation.set_related_links(app.conn, item.id, [curation.RelatedLink("https://example.com/관련", "관련 글")])
+    assert curation.related_links(app.conn, [item.id]) == {}
     with pytest.raises(ItemError, match="is in the issue of 2024-07-19, which is ready"):
         compose.approve_item(app.conn, item.id, MORNING, commentary="다시 승인하며 논평 변경")
     assert items.get_item(app.conn, item.id).commentary == "" and items.get_item(app.conn, item.id).status \
@@ -249,4 +252,20 @@ def test_a_resume_after_a_new_subscriber_became_active_does_not_mail_the_newcome
         assert report.status is IssueStatus.SENT and report.counts.sent == 10
         assert sorted(r.rcpt_tos[0] for r in sink.received) == readers(10)
         assert not sink.to("newcomer@example.com")
+        app.close()
+
+
+def test_once_its_send_started_an_issue_renders_as_its_snapshot_everywhere(tmp_path):
+    """The composer preview, `send --test-to` and the scheduler's resume all go through
+    render_stored_issue: after the send started they must show what subscribers got."""
+    with SmtpSink() as sink:
+        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        add_active(app, readers(2), MORNING)
+        issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
+        sent_as = korean_issue()
+        app.send_issue(issue, sent_as)
+        sent = issues.get_issue(app.conn, issue.id)
+        shown = compose.render_stored_issue(app.settings, app.conn, sent, app.email)
+        assert (shown.subject, shown.preheader, shown.html, shown.text) == (
+            sent_as.subject, sent_as.preheader, sent_as.html, sent_as.text)
         app.close()

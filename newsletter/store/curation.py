@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..model import Item, ItemStatus, parse_utc, utc_iso
+from . import items as item_store
 from .items import get_item, get_items, set_status
 
 MAX_COMMENTARY = 20_000  # characters; a few sentences are the norm
@@ -226,6 +227,9 @@ def set_related_links(conn: sqlite3.Connection, item_id: int, links: Iterable[Re
     links = list(links)
     if len(links) > MAX_RELATED:
         raise ValueError(f"at most {MAX_RELATED} related links")
+    locked = item_store.locking_issue(conn, item_id)
+    if locked:
+        raise item_store.ItemLocked(item_id, *locked)
     conn.execute("DELETE FROM related_links WHERE item_id = ?", (item_id,))
     conn.executemany("INSERT INTO related_links (item_id, position, url, title) VALUES (?, ?, ?, ?)",
                      [(item_id, position, link.url, link.title) for position, link in enumerate(links)])
