@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -63,6 +64,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def missing_tool(reason: str) -> None:
+    """Skip on a developer's machine without the tool; fail under CI, where scripts/test.sh
+    installs it, so a broken install can never pass as a green run with skipped tests."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright (never a downloaded browser).
@@ -70,7 +79,7 @@ def browser():
     Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
     is open, and asyncio.run in a later test module would refuse to start beside it."""
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (scripts/test.sh installs it)")
+        missing_tool("/usr/bin/chromium is not installed (scripts/test.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -8,6 +8,8 @@ import ssl
 import subprocess
 
 import pytest
+
+from conftest import missing_tool
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from newsletter.errors import ConfigError, MailError
@@ -90,7 +92,7 @@ def test_a_refused_sender_or_an_unreachable_server_stops_everything():
 @pytest.fixture
 def certificate(tmp_path):
     if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a throwaway certificate")
+        missing_tool("openssl is needed to make a throwaway certificate (scripts/test.sh installs it)")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
                     str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
