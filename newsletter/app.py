@@ -15,18 +15,20 @@ from typing import Callable, Mapping, Sequence
 
 import httpx
 
-from . import archive, pipeline
-from . import send as sending
+from . import archive
+from .flows import collecting as pipeline
+from .flows import send as sending
 from .collect.http import HttpClient
 from .config import Settings, load_settings
 from .errors import ConfigError, MailError
-from .jobs import Jobs
+from .flows.curate import Curation
+from .flows.jobs import Jobs
+from .sections import sections_of
 from .mail.smtp import SmtpPool, parse_smtp_url
 from .model import Delivery, Issue, RenderedIssue, SourceResult
 from .render import EmailRenderer
-from .schedule import NewsletterScheduler
 from .store import connect
-from .subscriptions import Subscriptions
+from .flows.subscribe import Subscriptions
 
 DEFAULT_DB = "data/newsletter.db"
 DEFAULT_CONFIG = "sources.yaml"
@@ -52,6 +54,11 @@ class App:
         async with self.http() as http:
             return await pipeline.collect_all(self.settings, self.conn, http, clock=self.clock,
                                               only=only, on_result=on_result)
+
+    # --- the curator's desk: triage, edits, drafts, picks (flows/curate.py) ---
+    @cached_property
+    def desk(self) -> Curation:
+        return Curation(self.conn, sections_of(self.settings), self.settings.newsletter.zone, self.clock)
 
     # --- the email templates (templates/email/), loaded once per app ---
     @cached_property
@@ -112,10 +119,6 @@ class App:
         return Jobs(settings=self.settings, connect=lambda: connect(self.db_path), collect_sources=self.collect,
                     send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1), renderer=self.email,
                     archive_dir=self.archive_dir, clock=self.clock)
-
-    def scheduler(self) -> NewsletterScheduler:
-        """A new APScheduler wiring of self.jobs (start it on a running event loop)."""
-        return NewsletterScheduler(self.jobs, self.settings, self.clock)
 
     def close(self) -> None:
         if "mailer" in self.__dict__:  # only if one was opened

@@ -3,7 +3,14 @@
     NewsletterError
     ├── ConfigError          bad sources.yaml or environment; names file, source id and field
     ├── StoreError           the SQLite file cannot be opened or migrated
-    ├── ItemError            an item cannot be found or moved that way; carries item_id
+    ├── InputError           what a person or a request sent cannot be used as it is (a form,
+    │   │                    a JSON body, a pasted URL, a user name); the message says why
+    │   └── RefusedAddress   a URL the editor will not fetch (not http(s), not a public address)
+    ├── NotFound             no such item, issue, user or subscriber; carries what was asked for
+    ├── ItemError            an item cannot be moved or changed that way; carries item_id
+    │   ├── ItemLocked       it is in an issue that is ready, sending or sent
+    │   ├── EditConflict     it was saved since the version the form was based on
+    │   └── NotUndone        the last move could not be undone: its item moved on since
     ├── IssueError           an issue cannot be built, edited or moved that way; carries issue_date
     ├── RenderError          an issue's email cannot be rendered (template or MJML); carries issue_date
     ├── MailError            SMTP unreachable, refused our login or sender, or a message could not be
@@ -18,7 +25,8 @@
         │   └── RateLimited  429/503 whose Retry-After exceeds what we are willing to wait
         └── ParseError       the payload came but is not what the source kind expects
 
-Errors carry the identity of what failed and chain their cause (`raise ... from e`).
+Errors carry the identity of what failed and chain their cause (`raise ... from e`). Faces
+catch NewsletterError only: anything else is a bug, logged and answered with a 500.
 """
 
 from __future__ import annotations
@@ -76,11 +84,50 @@ class ParseError(SourceError):
     pass
 
 
+# --- what a person asked for ------------------------------------------------------------
+class InputError(NewsletterError):
+    pass
+
+
+class RefusedAddress(InputError):
+    pass
+
+
+class NotFound(NewsletterError):
+    def __init__(self, message: str, *, what: object = None):
+        self.what = what  # the id, date or name asked for
+        super().__init__(message)
+
+
 # --- items, issues and their rendering -------------------------------------------------
 class ItemError(NewsletterError):
     def __init__(self, message: str, *, item_id: int | None = None):
         self.item_id = item_id
         super().__init__(f"item {item_id}: {message}" if item_id is not None else message)
+
+
+class ItemLocked(ItemError):
+    """The item is in an issue that is ready, sending or sent, so it may not change."""
+
+    def __init__(self, item_id: int, issue_date: object, issue_status: str):
+        self.issue_date = issue_date
+        self.issue_status = issue_status
+        hint = "; put that issue back to draft first" if issue_status == "ready" else ""
+        super().__init__(f"is in the issue of {issue_date}, which is {issue_status}: it cannot change{hint}",
+                         item_id=item_id)
+
+
+class EditConflict(ItemError):
+    """The item was saved since the version the curator's form (or draft) was based on."""
+
+    def __init__(self, item_id: int, based_on: str, edited: str | None) -> None:
+        self.based_on, self.edited = based_on, edited
+        super().__init__(f"was saved at {edited} since this form was opened "
+                         f"(based on {based_on or 'the unedited item'})", item_id=item_id)
+
+
+class NotUndone(ItemError):
+    """The last move was not undone: its item changed since. The move is used up all the same."""
 
 
 class IssueError(NewsletterError):

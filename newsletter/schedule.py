@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from . import monitor
+from .app import App
 from .config import Settings
 from .errors import ConfigError
-from .jobs import Jobs
+from .flows import monitor
+from .flows.jobs import Jobs
 from .model import IssueStatus, parse_utc, utc_iso
 from .render import local_date
 from .store import alerts as alert_store
@@ -236,3 +237,8 @@ def status(conn: sqlite3.Connection, settings: Settings, now: datetime, *,
     return {"zone": settings.newsletter.timezone, "live": scheduler is not None,
             "jobs": [job.as_json(zone) for job in planned_jobs(settings, now, scheduler)],
             "runs": runs, "alerts": alerts, "failing_sources": failing}
+
+
+def scheduler_for(app: App) -> NewsletterScheduler:
+    """A new APScheduler wiring of the app's jobs (start it on a running event loop)."""
+    return NewsletterScheduler(app.jobs, app.settings, app.clock)

@@ -261,3 +261,15 @@ def markdown_subset(source: str) -> str:
         text = _MD_SLOT.sub(lambda m: slots[int(m[1])], text)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     return sanitize_html("".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in paragraphs))
+
+
+def safe_url(url: str | None) -> str:
+    """The URL if it is http(s), else "" (no javascript:, data: or relative surprises)."""
+    if not url:
+        return ""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""

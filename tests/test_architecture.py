@@ -12,11 +12,10 @@ LAYERS = {
     "text": 1, "config": 1,
     "sections": 1.5,  # where an item sits and whose it is: one rule for store, render and web
     "store": 2, "collect": 2, "render": 2, "mail": 2,
-    "pipeline": 3, "archive": 3, "compose": 3, "monitor": 3,
-    "send": 3, "subscriptions": 3,
-    "jobs": 3.5, "schedule": 3.6,  # the jobs over pipeline pieces, then their APScheduler wiring
-    "app": 4,
-    "demo": 5,
+    "archive": 2.5,  # the static site of sent issues, over store and render
+    "flows": 3,  # every use case, one home each
+    "app": 4,  # the composition root
+    "schedule": 5, "demo": 5,  # faces: the scheduler's wiring, the offline demo
     "web": 6,
     "cli": 7,  # outermost: `serve` runs the editor (web) and the scheduler in one process
 }

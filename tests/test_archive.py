@@ -18,7 +18,7 @@ from urllib.parse import quote
 import feedparser
 import pytest
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.archive import MANIFEST, build_archive, pages, tag_slug
 from newsletter.demo.server import SnapshotServer
 from newsletter.errors import ArchiveError, IssueError

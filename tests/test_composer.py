@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.model import Entry, IssueStatus, ItemKind
 from newsletter.render import email_problems, size_report
 from newsletter.store import issues as issue_store

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.errors import IssueError, ItemError
 from newsletter.model import IssueStatus, ItemStatus
 from newsletter.store import curation

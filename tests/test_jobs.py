@@ -1,4 +1,4 @@
-"""The scheduled jobs (newsletter.jobs) with an injected clock, a real SQLite file and a real SMTP
+"""The scheduled jobs (newsletter.flows.jobs) with an injected clock, a real SQLite file and a real SMTP
 server on loopback: the send job's decisions, overlapping triggers, the archive rebuild, the
 curator's notes and the source alerts."""
 

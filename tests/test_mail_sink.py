@@ -246,7 +246,7 @@ def ready_issue(conn, issue_date: date, now):
 
 
 def add_active(app, addresses, now) -> None:
-    from newsletter.subscriptions import add_addresses
+    from newsletter.flows.roster import add_addresses
 
     results = add_addresses(app.subscriptions, addresses, now, how="cli")
     assert all(r.outcome.value == "added" for r in results), results

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from newsletter.model import SourceHealth, utc_iso
-from newsletter.monitor import source_alerts
+from newsletter.flows.monitor import source_alerts
 
 NOW = datetime(2024, 7, 19, 9, 0, tzinfo=timezone.utc)
 

@@ -20,7 +20,7 @@ import yaml
 from markupsafe import escape
 
 from conftest import RSS, fixture_bytes
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.app import build_app
 from newsletter.demo.server import Route
 from newsletter.errors import ConfigError, RenderError

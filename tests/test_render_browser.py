@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.model import Entry, ItemKind
 from newsletter.store import items as item_store
 from newsletter.store import transaction

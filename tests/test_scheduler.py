@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from newsletter.model import IssueStatus
-from newsletter.schedule import fire_times, missed_send
+from newsletter.schedule import fire_times, missed_send, scheduler_for
 from newsletter.store import connect, deliveries, issues, transaction
 from test_jobs import EIGHT_SEOUL, ISSUE_DAY, ops_app, readers, write_ops_config
 from test_mail_sink import SECRET, SmtpSink, add_active, free_port, ready_issue
@@ -34,7 +34,7 @@ def run_service(app, done, *, paused: bool = False):
     held, from the injected clock, are past for it and it moves them on)."""
 
     async def service():
-        scheduler = app.scheduler()
+        scheduler = scheduler_for(app)
         scheduler.start(paused=paused)
         held = scheduler.next_runs()
         try:
@@ -60,7 +60,7 @@ def test_the_scheduler_holds_each_job_at_its_time_in_seoul(tmp_path):
     app = ops_app(tmp_path, None, clock, misfire_grace_minutes=45)
 
     async def held():
-        scheduler = app.scheduler()
+        scheduler = scheduler_for(app)
         scheduler.start(paused=True)
         try:
             return {job.id: job for job in scheduler.scheduler.get_jobs()}, scheduler.next_runs()

@@ -11,9 +11,9 @@ import pytest
 
 from newsletter.errors import MailError, SendRefused
 from newsletter.model import UNSUBSCRIBE_PLACEHOLDER, DeliveryStatus, IssueStatus, ItemStatus, SubscriberStatus
-from newsletter.send import plan_send, send_issue, send_test
+from newsletter.flows.send import plan_send, send_issue, send_test
 from newsletter.store import connect, deliveries, issues, items, runs, subscribers
-from newsletter.subscriptions import LinkOutcome
+from newsletter.flows.subscribe import LinkOutcome
 from test_mail_sink import SmtpSink, add_active, korean_issue, mail_app, ready_issue
 
 ISSUE_DAY = date(2024, 7, 19)
@@ -168,7 +168,7 @@ def test_someone_who_unsubscribes_during_a_send_gets_nothing_more(tmp_path):
         leaver = subscribers.get_by_email(app.conn, "reader100@example.com")
         token = app.subscriptions.unsubscribe_url(leaver).rsplit("/", 1)[1]
         web = connect(tmp_path / "mail.db")  # the web app's own connection, as in production
-        from newsletter.subscriptions import Subscriptions
+        from newsletter.flows.subscribe import Subscriptions
 
         def unsubscribe_when_reader010_is_accepted(received):
             if received.rcpt_tos == ("reader010@example.com",):

@@ -12,7 +12,7 @@ from newsletter.config import load_settings
 from newsletter.errors import ConfigError
 from newsletter.model import SubscriberStatus
 from newsletter.store import subscribers
-from newsletter.subscriptions import LinkOutcome, SubscribeOutcome
+from newsletter.flows.subscribe import LinkOutcome, SubscribeOutcome
 from test_mail_sink import SECRET, add_active, mail_app, write_mail_config
 
 MORNING = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)

@@ -12,9 +12,9 @@ import pytest
 from newsletter.mail.tokens import TokenPurpose, Tokens
 from newsletter.model import SubscriberStatus
 from newsletter.store import connect, subscribers
-from newsletter.subscriptions import (AddOutcome, LinkOutcome, RemoveOutcome, RowVerdict, SubscribeOutcome,
-                                      Subscriptions, add_addresses, apply_import, decode_csv, export_csv,
-                                      preview_import, remove_addresses)
+from newsletter.flows.roster import (AddOutcome, RemoveOutcome, RowVerdict, add_addresses, apply_import,
+                                     decode_csv, export_csv, preview_import, remove_addresses)
+from newsletter.flows.subscribe import LinkOutcome, SubscribeOutcome, Subscriptions
 from test_mail_sink import SmtpSink, mail_app
 
 NOW = datetime(2024, 7, 19, 1, 30, tzinfo=timezone.utc)

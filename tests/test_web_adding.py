@@ -44,7 +44,8 @@ def test_redirects_to_private_addresses_are_refused_at_the_transport(server):
     """A public page that redirects to an internal one: each hop is checked before connecting."""
     from newsletter.collect.http import HttpClient
     from newsletter.config import CollectSettings
-    from newsletter.web.adding import GuardedTransport, RefusedAddress
+    from newsletter.collect.guard import GuardedTransport
+    from newsletter.errors import RefusedAddress
 
     server.routes["/internal"] = Route(b"secret", "text/plain")
 

@@ -11,7 +11,7 @@ import re
 import httpx
 import yaml
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.app import build_app
 from newsletter.render import issue_view, render_issue
 from newsletter.store import issues as issue_store

@@ -11,9 +11,9 @@ from datetime import date
 
 import pytest
 
-from newsletter import compose
+from newsletter.flows import compose
 from newsletter.mail.tokens import TokenPurpose, Tokens
-from newsletter.subscriptions import add_addresses
+from newsletter.flows.roster import add_addresses
 from test_mail_sink import SECRET, ready_issue
 from test_web_public_support import (confirm_link, mail_editor, unsubscribe_link,  # noqa: F401 (fixture)
                                      wait_for_mail)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from newsletter.errors import InputError
 from newsletter.config import load_settings
 from newsletter.model import ItemStatus
 from newsletter.store import connect, transaction
@@ -293,7 +294,7 @@ def test_picks_reorder_and_move(conn, sections):
         curation.set_pick_order(conn, [ids[2]])  # the rest keep their order after it
     assert [i.id for i in curation.picks(conn)] == [ids[2], ids[0], ids[3], ids[1]]
     other = page(conn, sections).entries[0].item.id
-    with pytest.raises(ValueError, match="not among today's picks"), transaction(conn):
+    with pytest.raises(InputError, match="not among today's picks"), transaction(conn):
         curation.set_pick_order(conn, [other])
 
 
@@ -321,7 +322,7 @@ def test_drafts_are_kept_per_item_and_curator(conn, sections):
     assert curation.get_draft(conn, item_id, one.id).commentary == "고친 초안"
     assert curation.get_draft(conn, item_id, two.id) is None
     assert curation.drafted(conn, one.id, [item_id]) == {item_id}
-    with pytest.raises(ValueError, match="longer than"), transaction(conn):
+    with pytest.raises(InputError, match="longer than"), transaction(conn):
         curation.save_draft(conn, item_id, one.id, MORNING, commentary="가" * 20_001)
     assert curation.get_draft(conn, item_id, one.id).commentary == "고친 초안"
 
@@ -355,12 +356,12 @@ def test_tokens_and_sessions_are_stored_hashed(conn):
 
 
 def test_user_names_are_checked(conn):
-    with pytest.raises(ValueError, match="already exists"), transaction(conn):
+    with pytest.raises(InputError, match="already exists"), transaction(conn):
         user_store.create_user(conn, "jisu", "scrypt$x", MORNING)
         user_store.create_user(conn, "JISU", "scrypt$x", MORNING)
-    with pytest.raises(ValueError, match="user name"), transaction(conn):
+    with pytest.raises(InputError, match="user name"), transaction(conn):
         user_store.create_user(conn, "a b", "scrypt$x", MORNING)
-    with pytest.raises(ValueError, match="at least 8"):
+    with pytest.raises(InputError, match="at least 8"):
         user_store.check_new_password("short")
 
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from newsletter.subscriptions import add_addresses
+from newsletter.flows.roster import add_addresses
 from test_web_public_support import mail_editor, wait_for_mail  # noqa: F401 (fixture)
 from test_web_support import csrf_of, login
 

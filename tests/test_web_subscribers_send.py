@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import threading
 
-from newsletter import compose
-from newsletter.subscriptions import add_addresses
+from newsletter.flows import compose
+from newsletter.flows.roster import add_addresses
 from test_composer import ISSUE_DATE, approve_picks, build_now
 from test_web_public_support import mail_editor, wait_for_mail  # noqa: F401 (fixture)
 from test_web_support import csrf_of, login

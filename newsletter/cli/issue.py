@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from .. import compose
+from ..flows import compose
 from ..model import Issue, Item, RenderedIssue, utc_iso
 from ..render import email_problems, ordered, section_of, size_report, web_url
 from . import err, echo_json, handle_errors, main, open_app

@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .. import compose
-from .. import send as sending
+from ..flows import compose
+from ..flows import send as sending
 from ..errors import SubscriberError
 from ..model import Subscriber, SubscriberStatus, utc_iso
 from ..store import subscribers as subscriber_store
-from ..subscriptions import (AddOutcome, RowVerdict, add_addresses, apply_import, decode_csv, export_csv,
-                             preview_import, remove_addresses)
+from ..flows.roster import (AddOutcome, RowVerdict, add_addresses, apply_import, decode_csv, export_csv,
+                            preview_import, remove_addresses)
 from . import err, echo_json, handle_errors, main, open_app
 
 

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import yaml
 
-from .. import compose
+from ..flows import compose
 from ..app import App, build_app
 from ..errors import IssueError
 from ..store import items as item_store

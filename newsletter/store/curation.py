@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from ..errors import EditConflict, InputError, ItemLocked, NotFound
 from ..model import Item, ItemStatus, parse_utc, utc_iso
 from . import items as item_store
 from .items import get_item, get_items, set_status
@@ -39,10 +40,10 @@ class RelatedLink:
 def triage(conn: sqlite3.Connection, item_id: int, status: ItemStatus, now: datetime, *,
            user_id: int | None, snoozed_until: datetime | None = None) -> Item:
     """Move an item (approve, reject, snooze, back to new), keep today's picks in step and log
-    the move so it can be undone. ValueError for a move the model forbids."""
+    the move so it can be undone. ItemError for a move the model forbids."""
     row = conn.execute("SELECT status, snoozed_until FROM items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
-        raise LookupError(f"no item {item_id}")
+        raise NotFound(f"no item {item_id}", what=item_id)
     before = ItemStatus(row["status"])
     position = _pick_position(conn, item_id)
     item = set_status(conn, item_id, status, now, snoozed_until=snoozed_until)
@@ -116,7 +117,7 @@ def set_pick_order(conn: sqlite3.Connection, item_ids: Sequence[int]) -> list[It
     current = [item.id for item in picks(conn)]
     unknown = [item_id for item_id in item_ids if item_id not in current]
     if unknown:
-        raise ValueError(f"not among today's picks: {', '.join(map(str, unknown))}")
+        raise InputError(f"not among today's picks: {', '.join(map(str, unknown))}")
     wanted = list(dict.fromkeys(item_ids))
     order = wanted + [item_id for item_id in current if item_id not in wanted]
     conn.execute("DELETE FROM picks")
@@ -129,7 +130,7 @@ def move_pick(conn: sqlite3.Connection, item_id: int, offset: int) -> list[Item]
     """Move one pick up (negative) or down (positive), clamped at the ends."""
     order = [item.id for item in picks(conn)]
     if item_id not in order:
-        raise ValueError(f"item {item_id} is not among today's picks")
+        raise InputError(f"item {item_id} is not among today's picks")
     index = order.index(item_id)
     order.insert(max(0, min(len(order) - 1, index + offset)), order.pop(index))
     return set_pick_order(conn, order)
@@ -138,21 +139,12 @@ def move_pick(conn: sqlite3.Connection, item_id: int, offset: int) -> list[Item]
 # --- drafts and edit versions ---------------------------------------------------------------
 
 
-class EditConflict(ValueError):
-    """The item was saved since the version the curator's form (or draft) was based on."""
-
-    def __init__(self, item_id: int, based_on: str, edited: str | None) -> None:
-        self.item_id, self.based_on, self.edited = item_id, based_on, edited
-        super().__init__(f"item {item_id} was saved at {edited} since this form was opened "
-                         f"(based on {based_on or 'the unedited item'})")
-
-
 def edit_version(conn: sqlite3.Connection, item_id: int) -> str:
     """When the item's curator fields were last saved, as stored ('' = never): the version
     an edit form is based on."""
     row = conn.execute("SELECT edited FROM items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
-        raise LookupError(f"no item {item_id}")
+        raise NotFound(f"no item {item_id}", what=item_id)
     return row["edited"] or ""
 
 
@@ -170,7 +162,7 @@ def save_draft(conn: sqlite3.Connection, item_id: int, user_id: int, now: dateti
     """Keep what the curator is typing. A draft based on a version saved over since (a beacon
     sent as the page was left after its own save) is refused: it would bring old text back."""
     if len(commentary) > MAX_COMMENTARY:
-        raise ValueError(f"commentary longer than {MAX_COMMENTARY:,} characters")
+        raise InputError(f"commentary longer than {MAX_COMMENTARY:,} characters")
     check_version(conn, item_id, based_on)
     conn.execute(
         "INSERT INTO drafts (item_id, user_id, commentary, tags, title_override, saved) VALUES (?, ?, ?, ?, ?, ?) "
@@ -226,10 +218,10 @@ def related_links(conn: sqlite3.Connection, item_ids: Sequence[int]) -> dict[int
 def set_related_links(conn: sqlite3.Connection, item_id: int, links: Iterable[RelatedLink]) -> None:
     links = list(links)
     if len(links) > MAX_RELATED:
-        raise ValueError(f"at most {MAX_RELATED} related links")
+        raise InputError(f"at most {MAX_RELATED} related links")
     locked = item_store.locking_issue(conn, item_id)
     if locked:
-        raise item_store.ItemLocked(item_id, *locked)
+        raise ItemLocked(item_id, *locked)
     conn.execute("DELETE FROM related_links WHERE item_id = ?", (item_id,))
     conn.executemany("INSERT INTO related_links (item_id, position, url, title) VALUES (?, ?, ?, ?)",
                      [(item_id, position, link.url, link.title) for position, link in enumerate(links)])

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from ..errors import ItemError
+from ..errors import ItemError, ItemLocked, NotFound
 from ..model import (Entry, Item, ItemKind, ItemStatus, Mention, can_transition, parse_utc,
                      utc_iso)
 
@@ -153,17 +153,6 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
     ]
 
 
-class ItemLocked(ItemError, ValueError):
-    """The item is in an issue that is ready, sending or sent, so it may not change. A
-    ValueError too, so the callers that turn a refused move into a 409 or a form error
-    (compose, the editor) do the same with this one."""
-
-    def __init__(self, item_id: int, issue_date: object, issue_status: str):
-        self.issue_date = issue_date
-        self.issue_status = issue_status
-        hint = "; put that issue back to draft first" if issue_status == "ready" else ""
-        super().__init__(f"is in the issue of {issue_date}, which is {issue_status}: it cannot change{hint}",
-                         item_id=item_id)
 
 
 def locking_issue(conn: sqlite3.Connection, item_id: int) -> tuple[str, str] | None:
@@ -178,14 +167,14 @@ def locking_issue(conn: sqlite3.Connection, item_id: int) -> tuple[str, str] | N
 
 def set_status(conn: sqlite3.Connection, item_id: int, status: ItemStatus, now: datetime,
                *, snoozed_until: datetime | None = None) -> Item:
-    """Move an item to a new state; raise ValueError for a move the model forbids, and
-    ItemLocked (a ValueError) for any move of an item in a ready, sending or sent issue but
+    """Move an item to a new state; raise ItemError for a move the model forbids, and
+    ItemLocked for any move of an item in a ready, sending or sent issue but
     the one a finished send makes (approved -> published, its issue sent by then)."""
     item = get_item(conn, item_id)
     if item is None:
-        raise LookupError(f"no item {item_id}")
+        raise NotFound(f"no item {item_id}", what=item_id)
     if item.status != status and not can_transition(item.status, status):
-        raise ValueError(f"item {item_id} is {item.status}; it cannot become {status}")
+        raise ItemError(f"is {item.status}; it cannot become {status}", item_id=item_id)
     locked = locking_issue(conn, item_id)
     if locked and not (status is ItemStatus.PUBLISHED and locked[1] == "sent"):
         if item.status == status:
@@ -201,10 +190,10 @@ def annotate(conn: sqlite3.Connection, item_id: int, now: datetime, *, commentar
              tags: Sequence[str] | None = None, title_override: str | None = None,
              section_override: str | None = None) -> Item:
     """Save the curator's edits; fields left None stay as they are. Call inside a transaction.
-    Raises ItemLocked (a ValueError) if any field is given for an item in a ready, sending or
+    Raises ItemLocked if any field is given for an item in a ready, sending or
     sent issue."""
     if get_item(conn, item_id) is None:
-        raise LookupError(f"no item {item_id}")
+        raise NotFound(f"no item {item_id}", what=item_id)
     if any(value is not None for value in (commentary, tags, title_override, section_override)):
         locked = locking_issue(conn, item_id)
         if locked:

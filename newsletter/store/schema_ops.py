@@ -1,8 +1,8 @@
 """Migration 5: which source alerts the curator has been mailed about."""
 
-# Migration 5: the scheduler's memory of source alerts (newsletter.monitor).
+# Migration 5: the scheduler's memory of source alerts (newsletter.flows.monitor).
 OPS_V5 = """
--- One row per source alert while it lasts (newsletter.monitor: a source failing for a day,
+-- One row per source alert while it lasts (newsletter.flows.monitor: a source failing for a day,
 -- or quiet though it usually brings items). A collect that still sees the alert leaves its
 -- row alone, so the curator is mailed once, not every two hours; when the alert is gone the
 -- row is closed (`cleared`), and if it comes back later it is a new row and a new mail.

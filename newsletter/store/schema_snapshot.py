@@ -1,6 +1,6 @@
 """Migration 6: the email an issue was sent as, frozen when its send starts."""
 
-# Migration 6: the send snapshot (newsletter.send, store.snapshots).
+# Migration 6: the send snapshot (newsletter.flows.send, store.snapshots).
 SNAPSHOT_V6 = """
 -- What went out, written in the transaction that moves the issue from ready to sending
 -- (with its delivery rows): subject, preheader, HTML and text of the one render, the

@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..errors import InputError, NotFound
 from ..model import parse_utc, utc_iso
 
 # scrypt cost: 16 MiB of memory and ~50 ms per hash here; stored with each hash, so it can
@@ -71,16 +72,16 @@ def _user(row: sqlite3.Row) -> User:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise InputError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
 
 
 def create_user(conn: sqlite3.Connection, name: str, password_hash: str, now: datetime) -> User:
-    """A new curator; raise ValueError for a bad or taken name. Hash with hash_password first
+    """A new curator; raise InputError for a bad or taken name. Hash with hash_password first
     (it is slow on purpose, so callers may run it off the event loop)."""
     if not NAME_RE.match(name):
-        raise ValueError(f"user name {name!r}: use 1-40 letters, digits, '.', '_' or '-'")
+        raise InputError(f"user name {name!r}: use 1-40 letters, digits, '.', '_' or '-'")
     if get_user(conn, name):
-        raise ValueError(f"user {name!r} already exists")
+        raise InputError(f"user {name!r} already exists")
     stamp = utc_iso(now)
     user_id = conn.execute(
         "INSERT INTO users (name, password_hash, created, password_changed) VALUES (?, ?, ?, ?)",
@@ -92,7 +93,7 @@ def set_password(conn: sqlite3.Connection, name: str, password_hash: str, now: d
     """Replace a curator's password and end their sessions everywhere."""
     user = get_user(conn, name)
     if user is None:
-        raise LookupError(f"no user {name!r}")
+        raise NotFound(f"no user {name!r}", what=name)
     conn.execute("UPDATE users SET password_hash = ?, password_changed = ? WHERE id = ?",
                  (password_hash, utc_iso(now), user.id))
     conn.execute("DELETE FROM sessions WHERE user_id = ?", (user.id,))
@@ -126,7 +127,7 @@ def create_token(conn: sqlite3.Connection, name: str, now: datetime) -> str:
     """A new API token for a user; the only time the token itself exists outside a request."""
     user = get_user(conn, name)
     if user is None:
-        raise LookupError(f"no user {name!r}")
+        raise NotFound(f"no user {name!r}", what=name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     conn.execute("INSERT INTO api_tokens (user_id, token_hash, created) VALUES (?, ?, ?)",
                  (user.id, _digest(token), utc_iso(now)))

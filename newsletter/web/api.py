@@ -14,14 +14,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import FetchError, SourceError
+from ..errors import FetchError, InputError, NewsletterError, NotFound, SourceError
+from ..flows.add import add_by_url
+from ..flows.curate import Edit
 from ..model import SourceHealth, utc_iso
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import QueueEntry, queue_page
 from ..text import normalise_tag
-from . import actions
-from .adding import add_by_url
+from .params import page_number, parse_filter
 from .auth import curator_api
 from .core import json_error, web_of
 from .present import item_json
@@ -32,10 +33,10 @@ MAX_PER_PAGE = 200
 async def _body(request: Request) -> dict:
     try:
         body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise actions.BadInput(f"the body is not JSON: {e}") from e
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise InputError(f"the body is not JSON: {e}") from e
     if not isinstance(body, dict):
-        raise actions.BadInput("the body must be a JSON object")
+        raise InputError("the body must be a JSON object")
     return body
 
 
@@ -45,10 +46,10 @@ def _one(request: Request, entry: QueueEntry) -> dict:
     return item_json(entry, web.settings, related)
 
 
-def _failure(error: Exception) -> JSONResponse:
-    if isinstance(error, LookupError):
+def _failure(error: NewsletterError) -> JSONResponse:
+    if isinstance(error, NotFound):
         return json_error(404, str(error))
-    if isinstance(error, actions.BadInput):
+    if isinstance(error, InputError):
         return json_error(400, str(error))
     if isinstance(error, FetchError):
         return json_error(502, f"could not fetch it: {error}")
@@ -61,7 +62,7 @@ def _failure(error: Exception) -> JSONResponse:
 async def list_items(request: Request) -> Response:
     web = web_of(request)
     params = request.query_params
-    flt, problems = actions.parse_filter(params)
+    flt, problems = parse_filter(params)
     if problems:
         return json_error(400, "; ".join(problems))
     try:
@@ -69,7 +70,7 @@ async def list_items(request: Request) -> Response:
     except ValueError:
         return json_error(400, "per_page must be a number")
     result = queue_page(web.conn, web.sections, flt, now=web.now(), zone=web.zone,
-                        page=actions.page_number(params), per_page=per_page)
+                        page=page_number(params), per_page=per_page)
     related = curation.related_links(web.conn, [e.item.id for e in result.entries])
     return JSONResponse({
         "items": [item_json(e, web.settings, related.get(e.item.id)) for e in result.entries],
@@ -81,17 +82,17 @@ async def list_items(request: Request) -> Response:
 @curator_api
 async def get_item(request: Request) -> Response:
     try:
-        return JSONResponse(_one(request, actions.entry(web_of(request), request.path_params["item_id"])))
-    except LookupError as e:
+        return JSONResponse(_one(request, web_of(request).desk.entry(request.path_params["item_id"])))
+    except NewsletterError as e:
         return _failure(e)
 
 
 @curator_api
 async def triage(request: Request) -> Response:
     try:
-        entry = actions.triage(web_of(request), request.state.curator, request.path_params["item_id"],
+        entry = web_of(request).desk.triage(request.state.curator.user.id, request.path_params["item_id"],
                                request.path_params["action"])
-    except (LookupError, ValueError) as e:
+    except NewsletterError as e:
         return _failure(e)
     return JSONResponse(_one(request, entry))
 
@@ -109,10 +110,10 @@ async def annotate(request: Request) -> Response:
         fields = {name: body.get(name) for name in ("title_override", "commentary", "tags", "section_override")}
         for name, value in fields.items():
             if value is not None and not isinstance(value, (str, list) if name == "tags" else str):
-                raise actions.BadInput(f"{name} must be {'a list or ' if name == 'tags' else ''}a string")
-        entry = actions.apply_edit(web_of(request), request.state.curator, request.path_params["item_id"],
-                                   actions.Edit(**fields, related=related), based_on=_version(body))
-    except (LookupError, ValueError) as e:
+                raise InputError(f"{name} must be {'a list or ' if name == 'tags' else ''}a string")
+        entry = web_of(request).desk.apply_edit(request.state.curator.user.id, request.path_params["item_id"],
+                                   Edit(**fields, related=related), based_on=_version(body))
+    except NewsletterError as e:
         return _failure(e)
     return JSONResponse(_one(request, entry))
 
@@ -121,10 +122,10 @@ async def annotate(request: Request) -> Response:
 async def draft(request: Request) -> Response:
     try:
         body = await _body(request)
-        saved = actions.save_draft(web_of(request), request.state.curator, request.path_params["item_id"],
+        saved = web_of(request).desk.save_draft(request.state.curator.user.id, request.path_params["item_id"],
                                    commentary=str(body.get("commentary", "")), tags=str(body.get("tags", "")),
                                    title_override=str(body.get("title_override", "")), based_on=_version(body))
-    except (LookupError, ValueError) as e:
+    except NewsletterError as e:
         return _failure(e)
     return JSONResponse({"saved": utc_iso(saved.saved)})
 
@@ -138,8 +139,8 @@ def _version(body: dict) -> str | None:
 @curator_api
 async def undo(request: Request) -> Response:
     try:
-        entry = actions.undo(web_of(request), request.state.curator)
-    except ValueError as e:
+        entry = web_of(request).desk.undo(request.state.curator.user.id)
+    except NewsletterError as e:
         return _failure(e)
     return JSONResponse({"item": _one(request, entry) if entry else None})
 
@@ -149,9 +150,10 @@ async def add_url(request: Request) -> Response:
     """{"url": "...", "section": optional} -> {"item": ..., "created": bool}."""
     try:
         body = await _body(request)
-        added = await add_by_url(web_of(request), request.state.curator, str(body.get("url", "")),
-                                 str(body.get("section") or ""))
-    except (LookupError, ValueError, SourceError) as e:
+        added = await add_by_url(web_of(request).desk, web_of(request).settings, web_of(request).app.http,
+                                 str(body.get("url", "")), added_by=request.state.curator.user.name,
+                                 section=str(body.get("section") or ""))
+    except NewsletterError as e:
         return _failure(e)
     return JSONResponse({"item": _one(request, added.entry), "created": added.created},
                         status_code=201 if added.created else 200)
@@ -176,9 +178,9 @@ async def reorder(request: Request) -> Response:
     try:
         ids = (await _body(request)).get("ids")
         if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise actions.BadInput("ids must be a list of item ids")
-        items = actions.reorder_picks(web_of(request), ids)
-    except ValueError as e:
+            raise InputError("ids must be a list of item ids")
+        items = web_of(request).desk.reorder_picks(ids)
+    except NewsletterError as e:
         return _failure(e)
     return _picks_json(request, items)
 

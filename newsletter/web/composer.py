@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import compose
+from ..flows import compose
 from ..errors import ConfigError, IssueError, ItemError, RenderError
 from ..model import Issue, IssueStatus, Item, RenderedIssue
 from ..render import (SizeReport, byline, email_problems, local_date, ordered, render_issue, section_of,
@@ -32,7 +32,7 @@ from ..render.context import preheader_line
 from ..sections import item_source_name
 from ..store import curation
 from ..store import issues as issue_store
-from .actions import BadInput
+from ..errors import InputError
 from .auth import curator_page
 from .core import CONTENT_SECURITY_POLICY, Web, render, web_of
 from .pages import nav_counts
@@ -70,7 +70,7 @@ def requested_date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as e:
-        raise BadInput(f"not a date (YYYY-MM-DD): {value[:40]!r}") from e
+        raise InputError(f"not a date (YYYY-MM-DD): {value[:40]!r}") from e
 
 
 def today(web: Web) -> date:
@@ -155,7 +155,7 @@ def reorder(web: Web, issue: Issue, item_ids: Sequence[int]) -> Issue:
     """Put the issue's items in this order (kept grouped by section, as the email shows them)."""
     _require_draft(issue)
     if sorted(item_ids) != sorted(issue.item_ids):
-        raise BadInput(f"ids must list the items of issue {issue.issue_date} ({', '.join(map(str, issue.item_ids))}), "
+        raise InputError(f"ids must list the items of issue {issue.issue_date} ({', '.join(map(str, issue.item_ids))}), "
                        "each once; use remove to take one out")
     items = compose.issue_items(web.conn, issue)
     grouped = [item.id for item in ordered(replace(issue, item_ids=tuple(item_ids)), items, web.settings)]
@@ -176,7 +176,7 @@ def edit(web: Web, issue: Issue, *, subject: str | None = None, preheader: str |
     for name, value, limit in (("subject", subject, MAX_SUBJECT), ("preheader", preheader, MAX_PREHEADER),
                                ("note", note, curation.MAX_COMMENTARY)):
         if value is not None and len(value) > limit:
-            raise BadInput(f"{name} longer than {limit:,} characters")
+            raise InputError(f"{name} longer than {limit:,} characters")
     return compose.edit_issue(web.conn, issue, web.now(), subject=subject.strip() if subject is not None else None,
                               preheader=preheader.strip() if preheader is not None else None,
                               note=note.strip() if note is not None else None)
@@ -273,7 +273,7 @@ async def composer_page(request: Request) -> Response:
     web = web_of(request)
     try:
         requested = requested_date(request.query_params.get("date"))
-    except BadInput as e:
+    except InputError as e:
         return page(request, None, None, error=str(e), status=400)
     return page(request, next_issue(web, requested), requested)
 
@@ -285,7 +285,7 @@ async def preview(request: Request) -> Response:
     try:
         issue = require_issue(web, requested_date(request.query_params.get("date")))
         html = compose.render_stored_issue(web.settings, web.conn, issue, web.app.email).html
-    except BadInput as e:
+    except InputError as e:
         return PlainTextResponse(str(e), status_code=400)
     except LookupError as e:
         return PlainTextResponse(str(e), status_code=404)
@@ -303,7 +303,7 @@ def _item_id(form) -> int:
     try:
         return int(str(form.get("item", "")))
     except ValueError as e:
-        raise BadInput(f"not an item id: {str(form.get('item', ''))[:40]!r}") from e
+        raise InputError(f"not an item id: {str(form.get('item', ''))[:40]!r}") from e
 
 
 async def _change(request: Request, act) -> Response:
@@ -315,7 +315,7 @@ async def _change(request: Request, act) -> Response:
     try:
         requested = requested_date(str(form.get("date", "")))
         return _back(*act(web, requested, form))
-    except BadInput as e:
+    except InputError as e:
         return page(request, next_issue(web, requested), requested, error=str(e), status=400)
     except LookupError as e:
         return page(request, next_issue(web, requested), requested, error=str(e), status=404)
@@ -335,7 +335,7 @@ async def move_page(request: Request) -> Response:
     def act(web, requested, form):
         direction = str(form.get("direction", ""))
         if direction not in MOVES:
-            raise BadInput(f"unknown move {direction[:20]!r} (one of {', '.join(MOVES)})")
+            raise InputError(f"unknown move {direction[:20]!r} (one of {', '.join(MOVES)})")
         item_id = _item_id(form)
         issue = move(web, require_issue(web, requested), item_id, MOVES[direction])
         return issue.issue_date, "moved", f"#issue-item-{item_id}"
@@ -359,7 +359,7 @@ async def edit_page(request: Request) -> Response:
     try:
         requested = requested_date(str(form.get("date", "")))
         issue = edit(web, require_issue(web, requested), **values)
-    except BadInput as e:  # nothing saved: the form again with what was typed
+    except InputError as e:  # nothing saved: the form again with what was typed
         return page(request, next_issue(web, requested), requested, values=values, error=str(e), status=400)
     except LookupError as e:
         return page(request, None, requested, error=str(e), status=404)

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..render import byline, section_of, web_url
-from .actions import BadInput
+from ..errors import InputError
 from .auth import curator_api
 from .composer import (CHANGE_ERRORS, Composed, back_to_draft, build, composed, edit, mark_ready, preview_url, remove,
                        reorder, require_issue, requested_date)
@@ -36,15 +36,15 @@ async def _body(request: Request) -> dict:
     try:
         body = json.loads(await request.body() or b"{}")
     except (ValueError, UnicodeDecodeError) as e:
-        raise BadInput(f"the body is not JSON: {e}") from e
+        raise InputError(f"the body is not JSON: {e}") from e
     if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
+        raise InputError("the body must be a JSON object")
     return body
 
 
 def _date_of(value: object):
     if value is not None and not isinstance(value, str):
-        raise BadInput("date must be a string, YYYY-MM-DD")
+        raise InputError("date must be a string, YYYY-MM-DD")
     return requested_date(value)
 
 
@@ -68,7 +68,7 @@ def issue_json(web: Web, view: Composed) -> dict:
 
 
 def _failure(error: Exception) -> JSONResponse:
-    if isinstance(error, BadInput):
+    if isinstance(error, InputError):
         return json_error(400, str(error))
     if isinstance(error, LookupError):
         return json_error(404, str(error))
@@ -84,7 +84,7 @@ def _issue(request: Request, issue, status: int = 200) -> JSONResponse:
 async def get_issue(request: Request) -> Response:
     try:
         issue = require_issue(web_of(request), _date_of(request.query_params.get("date")))
-    except (BadInput, LookupError) as e:
+    except (InputError, LookupError) as e:
         return _failure(e)
     return _issue(request, issue)
 
@@ -94,7 +94,7 @@ async def get_preview(request: Request) -> Response:
     web = web_of(request)
     try:
         view = composed(web, require_issue(web, _date_of(request.query_params.get("date"))))
-    except (BadInput, LookupError) as e:
+    except (InputError, LookupError) as e:
         return _failure(e)
     if view.rendered is None:
         return json_error(500, f"the email does not render: {view.error}")
@@ -109,7 +109,7 @@ async def post_build(request: Request) -> Response:
     web = web_of(request)
     try:
         result = build(web, _date_of((await _body(request)).get("date")))
-    except (BadInput, LookupError, *CHANGE_ERRORS) as e:
+    except (InputError, LookupError, *CHANGE_ERRORS) as e:
         return _failure(e)
     return JSONResponse({"issue": issue_json(web, composed(web, result.issue)), "created": result.created,
                          "added": list(result.added), "dropped": list(result.dropped)},
@@ -118,13 +118,13 @@ async def post_build(request: Request) -> Response:
 
 def _ids(value: object) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-        raise BadInput("ids must be a list of item ids")
+        raise InputError("ids must be a list of item ids")
     return value
 
 
 def _id(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise BadInput("id must be an item id")
+        raise InputError("id must be an item id")
     return value
 
 
@@ -132,7 +132,7 @@ def _text_fields(body: dict) -> dict:
     fields = {name: body.get(name) for name in ("subject", "preheader", "note")}
     for name, value in fields.items():
         if value is not None and not isinstance(value, str):
-            raise BadInput(f"{name} must be a string")
+            raise InputError(f"{name} must be a string")
     return fields
 
 
@@ -145,7 +145,7 @@ def _change(act):
         try:
             body = await _body(request)
             issue = act(web, require_issue(web, _date_of(body.get("date"))), body)
-        except (BadInput, LookupError, *CHANGE_ERRORS) as e:
+        except (InputError, LookupError, *CHANGE_ERRORS) as e:
             return _failure(e)
         return _issue(request, issue)
 

@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import compose
-from .. import send as sending
+from ..flows import compose
+from ..flows import send as sending
 from ..errors import ConfigError, MailError, RenderError, SendRefused, SubscriberError
 from ..model import Issue
-from .actions import BadInput
+from ..errors import InputError
 from .auth import curator_api, curator_page
 from .composer import page, require_issue, requested_date
 from .core import json_error, render, web_of
@@ -47,7 +47,7 @@ async def test_page(request: Request) -> Response:
     try:
         requested = requested_date(str(form.get("date", "")))
         issue = require_issue(web, requested)
-    except BadInput as e:
+    except InputError as e:
         return page(request, None, None, error=str(e), status=400)
     except LookupError as e:
         return page(request, None, requested, error=str(e), status=404)
@@ -82,7 +82,7 @@ async def confirm_page(request: Request) -> Response:
     web = web_of(request)
     try:
         issue = require_issue(web, requested_date(request.query_params.get("date")))
-    except BadInput as e:
+    except InputError as e:
         return page(request, None, None, error=str(e), status=400)
     except LookupError as e:
         return page(request, None, None, error=str(e), status=404)
@@ -96,7 +96,7 @@ async def send_page(request: Request) -> Response:
     form = await request.form()
     try:
         issue = require_issue(web, requested_date(str(form.get("date", ""))))
-    except BadInput as e:
+    except InputError as e:
         return page(request, None, None, error=str(e), status=400)
     except LookupError as e:
         return page(request, None, None, error=str(e), status=404)
@@ -123,7 +123,7 @@ async def delivery_api(request: Request) -> Response:
     web = web_of(request)
     try:
         issue = require_issue(web, requested_date(request.query_params.get("date")))
-    except BadInput as e:
+    except InputError as e:
         return json_error(400, str(e))
     except LookupError as e:
         return json_error(404, str(e))

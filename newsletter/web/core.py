@@ -19,9 +19,10 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..app import App
+from ..flows.curate import Curation
 from ..store.queue import Sections
 from ..text import markdown_subset, sanitize_html
-from .present import local_time, safe_url, sections_of
+from .present import local_time, safe_url
 
 # Top-level templates/ so a curator can restyle without touching code.
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "web"
@@ -53,6 +54,10 @@ class Web:
     def zone(self):
         return self.app.settings.newsletter.zone
 
+    @property
+    def desk(self) -> Curation:
+        return self.app.desk
+
     def now(self) -> datetime:
         return self.app.clock()
 
@@ -67,7 +72,7 @@ def build_web(app: App, secret: str) -> Web:
     env.filters["sanitized"] = lambda fragment: Markup(sanitize_html(fragment or ""))
     env.globals["static"] = static_url
     return Web(app=app, templates=Jinja2Templates(env=env),
-               signer=TimestampSigner(secret, salt="newsletter.web.session"), sections=sections_of(app.settings))
+               signer=TimestampSigner(secret, salt="newsletter.web.session"), sections=app.desk.sections)
 
 
 def static_url(name: str) -> str:

@@ -7,10 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ..errors import FetchError, SourceError
-from ..store import curation, transaction
-from . import actions
-from .adding import add_by_url
+from ..errors import EditConflict, FetchError, InputError, NewsletterError, NotFound
+from ..flows.add import add_by_url
+from ..flows.curate import ACTIONS, Edit
+from ..store import curation
 from .auth import curator_page
 from .core import local_path, render, web_of
 from .pages import NOTICES, card, nav_counts, with_query
@@ -30,8 +30,8 @@ def _edit_page(request: Request, item_id: int, *, values: dict | None = None, er
                status: int = 200) -> Response:
     web = web_of(request)
     try:
-        entry = actions.entry(web, item_id)
-    except LookupError as e:
+        entry = web.desk.entry(item_id)
+    except NotFound as e:
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
     user_id = request.state.curator.user.id
     draft = curation.get_draft(web.conn, item_id, user_id)  # only one newer than the last save
@@ -57,21 +57,21 @@ async def save_item(request: Request) -> Response:
     values = {name: str(form.get(name, "")) for name in
               ("title_override", "commentary", "tags", "section_override", "related")}
     target = local_path(str(form.get("next", "")), f"/items/{item_id}")
-    edit = actions.Edit(**values)
+    edit = Edit(**values)
     based_on = str(form["edited"]) if "edited" in form else None
     try:
-        actions.apply_edit(web, request.state.curator, item_id, edit, based_on=based_on)
-    except LookupError as e:
+        web.desk.apply_edit(request.state.curator.user.id, item_id, edit, based_on=based_on)
+    except NotFound as e:
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
-    except curation.EditConflict as e:  # someone saved first: keep both texts, overwrite neither
+    except EditConflict as e:  # someone saved first: keep both texts, overwrite neither
         return _edit_page(request, item_id, values=values, error=_conflict_message(web, e), status=409)
-    except ValueError as e:  # nothing was saved: show the form again with what was typed
+    except NewsletterError as e:  # nothing was saved: show the form again with what was typed
         return _edit_page(request, item_id, values=values, error=f"저장하지 못했습니다: {e}", status=400)
     then = str(form.get("then", ""))
-    if then in actions.ACTIONS:
+    if then in ACTIONS:
         try:
-            actions.triage(web, request.state.curator, item_id, then)
-        except (LookupError, ValueError) as e:  # the edit is committed; only the move failed
+            web.desk.triage(request.state.curator.user.id, item_id, then)
+        except NewsletterError as e:  # the edit is committed; only the move failed
             return _edit_page(request, item_id, error=f"저장했습니다. 하지만 {_ACTION_NAMES[then]}하지 못했습니다: {e}",
                               status=409)
     return RedirectResponse(with_query(target, notice="saved") + f"#item-{item_id}", status_code=303)
@@ -80,8 +80,8 @@ async def save_item(request: Request) -> Response:
 _ACTION_NAMES = {"approve": "승인", "reject": "거절", "snooze": "미루기", "restore": "대기로 되돌리기"}
 
 
-def _conflict_message(web, conflict: curation.EditConflict) -> str:
-    saved = actions.entry(web, conflict.item_id).item
+def _conflict_message(web, conflict: EditConflict) -> str:
+    saved = web.desk.entry(conflict.item_id).item
     return (f"저장하지 못했습니다: 이 폼을 연 뒤에 다른 저장이 있었습니다 ({conflict.edited}). "
             f"지금 저장된 코멘터리: 「{saved.commentary}」. 아래 칸에는 입력하신 내용이 그대로 있습니다: "
             "합쳐서 다시 저장하면 저장된 내용을 바꿉니다.")
@@ -93,15 +93,15 @@ async def save_draft(request: Request) -> Response:
     web = web_of(request)
     form = await request.form()
     try:
-        actions.save_draft(web, request.state.curator, request.path_params["item_id"],
+        web.desk.save_draft(request.state.curator.user.id, request.path_params["item_id"],
                            commentary=str(form.get("commentary", "")), tags=str(form.get("tags", "")),
                            title_override=str(form.get("title_override", "")),
                            based_on=str(form["edited"]) if "edited" in form else None)
-    except LookupError:
+    except NotFound:
         return Response(status_code=404)
-    except curation.EditConflict as e:  # a late beacon after a save: keeping it would bring old text back
+    except EditConflict as e:  # a late beacon after a save: keeping it would bring old text back
         return Response(str(e), status_code=409, media_type="text/plain")
-    except ValueError as e:
+    except NewsletterError as e:
         return Response(str(e), status_code=400, media_type="text/plain")
     return Response(status_code=204)
 
@@ -110,8 +110,7 @@ async def save_draft(request: Request) -> Response:
 async def discard_draft(request: Request) -> Response:
     web = web_of(request)
     item_id = request.path_params["item_id"]
-    with transaction(web.conn):
-        curation.drop_draft(web.conn, item_id, request.state.curator.user.id)
+    web.desk.drop_draft(request.state.curator.user.id, item_id)
     return RedirectResponse(f"/items/{item_id}?notice=draft-discarded", status_code=303)
 
 
@@ -133,12 +132,13 @@ async def add(request: Request) -> Response:
                       status=status)
 
     try:
-        added = await add_by_url(web, request.state.curator, url, section)
-    except actions.BadInput as e:
+        added = await add_by_url(web.desk, web.settings, web.app.http, url, added_by=request.state.curator.user.name,
+                                 section=section)
+    except InputError as e:
         return again(str(e), 400)
     except FetchError as e:
         return again(f"could not fetch it: {e}", 502)
-    except (SourceError, ValueError) as e:
+    except NewsletterError as e:
         return again(f"could not read it: {e}", 422)
     notice = "added" if added.created else "known"
     return RedirectResponse(f"/items/{added.entry.item.id}?notice={notice}", status_code=303)

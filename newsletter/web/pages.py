@@ -12,13 +12,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..errors import NewsletterError, NotFound
 from ..model import utc_iso
 from ..render import byline
 from ..sections import item_source_name
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
-from . import actions
+from .params import page_number, parse_filter
 from .auth import curator_page
 from .core import current_path, local_path, render, web_of
 from .present import seen_lines, short_summary
@@ -64,9 +65,9 @@ async def home(request: Request) -> Response:
 @curator_page
 async def queue(request: Request) -> Response:
     web = web_of(request)
-    flt, problems = actions.parse_filter(request.query_params)
+    flt, problems = parse_filter(request.query_params)
     result = queue_page(web.conn, web.sections, flt, now=web.now(), zone=web.zone,
-                        page=actions.page_number(request.query_params), per_page=PER_PAGE)
+                        page=page_number(request.query_params), per_page=PER_PAGE)
     ids = [e.item.id for e in result.entries]
     drafted = curation.drafted(web.conn, request.state.curator.user.id, ids)
     related = curation.related_links(web.conn, ids)
@@ -92,10 +93,10 @@ async def triage(request: Request) -> Response:
     item_id = request.path_params["item_id"]
     target = local_path(str(form.get("next", "")))
     try:
-        actions.triage(web, request.state.curator, item_id, str(form.get("action", "")))
-    except LookupError as e:
+        web.desk.triage(request.state.curator.user.id, item_id, str(form.get("action", "")))
+    except NotFound as e:
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
-    except ValueError as e:
+    except NewsletterError as e:
         return render(request, "error.html", {"title": "바꿀 수 없습니다", "message": str(e)}, status=409)
     return RedirectResponse(with_query(target) + f"#item-{item_id}", status_code=303)
 
@@ -106,8 +107,8 @@ async def undo(request: Request) -> Response:
     form = await request.form()
     target = local_path(str(form.get("next", "")))
     try:
-        restored = actions.undo(web, request.state.curator)
-    except ValueError as e:
+        restored = web.desk.undo(request.state.curator.user.id)
+    except NewsletterError as e:
         return render(request, "error.html", {"title": "되돌릴 수 없습니다", "message": str(e)}, status=409)
     if restored is None:
         return RedirectResponse(with_query(target, notice="nothing-to-undo"), status_code=303)
@@ -139,8 +140,8 @@ async def move_pick(request: Request) -> Response:
         return render(request, "error.html", {"title": "잘못된 요청", "message": f"unknown move {direction!r}"},
                       status=400)
     try:
-        actions.move_pick(web, item_id, MOVES[direction])
-    except ValueError as e:
+        web.desk.move_pick(item_id, MOVES[direction])
+    except NewsletterError as e:
         return render(request, "error.html", {"title": "옮길 수 없습니다", "message": str(e)}, status=409)
     return RedirectResponse(f"/picks#pick-{item_id}", status_code=303)
 

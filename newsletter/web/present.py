@@ -15,22 +15,10 @@ from ..model import Item, SourceKind, utc_iso
 from ..sections import MANUAL_SOURCE, sections_of, source_name  # noqa: F401 (MANUAL_SOURCE, sections_of: web's)
 from ..store.curation import RelatedLink
 from ..store.queue import QueueEntry
-from ..text import markdown_subset, sanitize_html, truncate, x_status
+from ..text import markdown_subset, safe_url, sanitize_html, truncate, x_status  # noqa: F401 (safe_url: web's)
 
 SUMMARY_CHARS = 600  # the queue shows this much; the edit page shows all
 WEEKDAYS_KO = "월화수목금토일"
-
-
-def safe_url(url: str | None) -> str:
-    """The URL if it is http(s), else "" (no javascript:, data: or relative surprises)."""
-    if not url:
-        return ""
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
 
 
 def local_time(moment: datetime | None, zone: ZoneInfo, with_time: bool = True) -> str:

@@ -34,7 +34,7 @@ from ..app import App
 from ..errors import ConfigError, SubscriberError
 from ..store import connect
 from ..store import subscribers as subscriber_store
-from ..subscriptions import LinkOutcome, LinkResult, SubscribeOutcome, SubscribeResult, Subscriptions
+from ..flows.subscribe import LinkOutcome, LinkResult, SubscribeOutcome, SubscribeResult, Subscriptions
 from .auth import client_address
 from .core import render, web_of
 

@@ -1,7 +1,7 @@
 """The runs page (/runs, curator login): the scheduled jobs' next run times, the last runs
 and the sources needing a look; and the lifespan that runs the scheduler beside the editor.
 
-    with_scheduler(app) -> lifespan     for create_web_app / serve: starts app.scheduler() on the
+    with_scheduler(app) -> lifespan     for create_web_app / serve: starts scheduler_for(app) on the
                                         server's event loop and stops it with the server
 """
 
@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ..app import App
 from ..model import parse_utc
-from ..schedule import NewsletterScheduler, status
+from ..schedule import NewsletterScheduler, scheduler_for, status
 from .auth import curator_page
 from .core import render, web_of
 from .pages import nav_counts
@@ -35,7 +35,7 @@ def with_scheduler(app: App) -> Callable[[Starlette], AsyncContextManager[None]]
 
     @asynccontextmanager
     async def lifespan(starlette: Starlette) -> AsyncIterator[None]:
-        async with app.scheduler().running() as scheduler:
+        async with scheduler_for(app).running() as scheduler:
             starlette.state.scheduler = scheduler
             try:
                 yield

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from .. import send as sending
+from ..flows import send as sending
 from ..app import App
 from ..errors import ConfigError, NewsletterError, SendRefused
 from ..mail.smtp import parse_smtp_url

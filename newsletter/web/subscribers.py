@@ -32,9 +32,10 @@ from ..errors import ConfigError, SubscriberError
 from ..model import SubscriberStatus
 from ..store import connect
 from ..store import subscribers as subscriber_store
-from ..subscriptions import (AddOutcome, AddResult, ImportPreview, RowVerdict, Subscriptions, add_addresses,
-                             apply_import, decode_csv, export_csv, preview_import, remove_addresses)
-from .actions import page_number
+from ..flows.roster import (AddOutcome, AddResult, ImportPreview, RowVerdict, add_addresses, apply_import,
+                            decode_csv, export_csv, preview_import, remove_addresses)
+from ..flows.subscribe import Subscriptions
+from .params import page_number
 from .auth import curator_page
 from .core import local_path, render, web_of
 from .pages import nav_counts, with_query

@@ -14,7 +14,7 @@ from .common import FIXTURES, LISTING, log, make_app, korean_commentary
 def sample_issue(directory: Path, papers: int, posts: int, x_posts: int):
     """A stored issue of real fixture items (papers, lab posts, X posts), each approved with
     Korean commentary and tags; returns (settings, issue, items)."""
-    from newsletter import compose
+    from newsletter.flows import compose
     from newsletter.collect import arxiv, feeds, x
     from newsletter.store import transaction
     from newsletter.store.items import get_item_by_key, upsert_entries

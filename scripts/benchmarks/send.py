@@ -74,7 +74,7 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 def send_worker(subscribers: int, port: int) -> None:
     """Prepare and send one issue to `subscribers` addresses in a fresh database; print JSON."""
     from newsletter.model import Entry, IssueStatus, ItemKind, ItemStatus, SubscriberStatus
-    from newsletter.send import send_issue
+    from newsletter.flows.send import send_issue
     from newsletter.store import issues, items, subscribers as subscriber_store, transaction
     from newsletter.store.subscribers import Address
 
@@ -118,7 +118,7 @@ def send_ceiling(port: int, count: int, distinct: int = 500) -> tuple[float, int
     from newsletter.config import parse_settings
     from newsletter.mail.tokens import Tokens
     from newsletter.model import Delivery, DeliveryStatus
-    from newsletter.send import IssueMessages
+    from newsletter.flows.send import IssueMessages
 
     settings = parse_settings({}, environ={"NEWSLETTER_SECRET": SEND_SECRET})
     factory = IssueMessages(settings, send_sample_issue(), Tokens(SEND_SECRET), lambda: datetime.now(timezone.utc))

@@ -40,22 +40,22 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Callable, Iterator
 
-from .config import Settings
-from .errors import MailError, SendRefused
-from .mail.bulk import BulkMessage
-from .mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
-from .mail.message import Envelope, list_id_for, message_id_domain, to_wire
-from .mail.smtp import PermanentFailure, TransientFailure
-from .mail.tokens import TokenPurpose, Tokens, link
-from .model import (UNSUBSCRIBE_PLACEHOLDER, Delivery, DeliveryStatus, Issue, IssueStatus, ItemStatus,
+from ..config import Settings
+from ..errors import MailError, SendRefused
+from ..mail.bulk import BulkMessage
+from ..mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
+from ..mail.message import Envelope, list_id_for, message_id_domain, to_wire
+from ..mail.smtp import PermanentFailure, TransientFailure
+from ..mail.tokens import TokenPurpose, Tokens, link
+from ..model import (UNSUBSCRIBE_PLACEHOLDER, Delivery, DeliveryStatus, Issue, IssueStatus, ItemStatus,
                     RenderedIssue)
-from .store import deliveries as delivery_store
-from .store import issues as issue_store
-from .store import items as item_store
-from .store import runs as run_store
-from .store import snapshots as snapshot_store
-from .store import subscribers as subscriber_store
-from .store import transaction
+from ..store import deliveries as delivery_store
+from ..store import issues as issue_store
+from ..store import items as item_store
+from ..store import runs as run_store
+from ..store import snapshots as snapshot_store
+from ..store import subscribers as subscriber_store
+from ..store import transaction
 
 TEST_SUBJECT_PREFIX = "[테스트] "
 

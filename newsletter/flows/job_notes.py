@@ -34,7 +34,7 @@ def curator_message(settings: Settings, subject: str, text: str, now: datetime) 
 
 
 def send_deadline(settings: Settings, day: date) -> datetime:
-    """The latest a send of the `day` issue may start (as newsletter.send.deadline)."""
+    """The latest a send of the `day` issue may start (as newsletter.flows.send.deadline)."""
     midnight = datetime.combine(day, time(0), tzinfo=settings.newsletter.zone)
     return midnight + timedelta(hours=settings.mail.deadline_hours)
 

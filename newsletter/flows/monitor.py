@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping, Sequence
 
-from .model import SourceHealth, parse_utc
+from ..model import SourceHealth, parse_utc
 
 FAILING_FOR = timedelta(days=1)
 QUIET_FOR = timedelta(days=1)

@@ -20,7 +20,7 @@ from ..model import Subscriber, SubscriberStatus, utc_iso
 from ..store import subscribers as subscriber_store
 from ..store import transaction
 from ..store.subscribers import Address
-from .public import Subscriptions
+from .subscribe import Subscriptions
 
 S = SubscriberStatus
 OPERATOR_HOWS = frozenset({"cli", "import", "admin"})

@@ -12,22 +12,23 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Protocol
 
-from .. import archive, monitor
-from ..compose import render_stored_issue
+from .. import archive
+from . import monitor
+from .compose import render_stored_issue
 from ..config import Settings
 from ..errors import NewsletterError, SendRefused
 from ..model import FetchOutcome, Issue, IssueStatus, RenderedIssue
-from ..pipeline import CollectReport
+from .collecting import CollectReport
 from ..render import EmailRenderer, local_date
-from ..send import SendReport
+from .send import SendReport
 from ..store import alerts as alert_store
 from ..store import issues as issue_store
 from ..store import runs as run_store
 from ..store import sources as source_store
 from ..store import transaction
-from . import notes
+from . import job_notes as notes
 
-log = logging.getLogger("newsletter.jobs")
+log = logging.getLogger("newsletter.flows.jobs")
 
 # A week of two-hourly collects plus manual ones: what the monitor looks back over.
 ALERT_HISTORY_RUNS = 500
@@ -207,7 +208,7 @@ def _last_run_id(conn: sqlite3.Connection) -> int:
 
 
 def _send_recorded_failure(conn: sqlite3.Connection, after_id: int, error: str) -> bool:
-    """Whether newsletter.send already logged this failure (it does once deliveries began):
+    """Whether newsletter.flows.send already logged this failure (it does once deliveries began):
     a send run since `after_id`, not written by a job, carrying this error."""
     row = conn.execute("SELECT 1 FROM runs WHERE job = 'send' AND id > ? AND error = ? "
                        "AND json_extract(detail, '$.by') IS NULL", (after_id, error)).fetchone()

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable, Protocol, Sequence
 
-from .collect import Fetched, arxiv, feeds, x
-from .collect.http import HttpClient
-from .config import Settings, SourceConfig
-from .errors import ConfigError, SourceError
-from .model import FetchOutcome, SourceHealth, SourceKind, SourceResult
-from .store import items as item_store
-from .store import runs as run_store
-from .store import sources as source_store
-from .store import transaction
-from .text import item_key
+from ..collect import Fetched, arxiv, feeds, x
+from ..collect.http import HttpClient
+from ..config import Settings, SourceConfig
+from ..errors import ConfigError, SourceError
+from ..model import FetchOutcome, SourceHealth, SourceKind, SourceResult
+from ..store import items as item_store
+from ..store import runs as run_store
+from ..store import sources as source_store
+from ..store import transaction
+from ..text import item_key
 
 
 class Collector(Protocol):

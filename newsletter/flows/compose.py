@@ -1,4 +1,4 @@
-"""Composing the dated issue (pipeline layer): build it from the approved items, let the
+"""Composing the dated issue: build it from the approved items, let the
 curator reorder and edit it, mark it ready, and render it.
 
 Every function takes its dependencies (settings, connection, time, renderer) as arguments,
@@ -13,16 +13,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Sequence
 
-from .config import Settings
-from .errors import IssueError, ItemError
-from .model import Issue, IssueStatus, Item, ItemStatus, RenderedIssue
-from .render import EmailRenderer, email_problems, local_date, ordered, render_issue
-from .store import curation
-from .store import issues as issue_store
-from .store import snapshots
-from .store import items as item_store
-from .store import transaction
-from .text import parse_tags
+from ..config import Settings
+from ..errors import IssueError, ItemError
+from ..model import Issue, IssueStatus, Item, ItemStatus, RenderedIssue
+from ..render import EmailRenderer, email_problems, local_date, ordered, render_issue
+from ..store import curation
+from ..store import issues as issue_store
+from ..store import snapshots
+from ..store import items as item_store
+from ..store import transaction
+from ..text import parse_tags
+from .curate import leave_draft_issues
 
 # Items an issue may carry: approved ones; once the issue is sent they become published.
 _CARRIABLE = frozenset({ItemStatus.APPROVED, ItemStatus.PUBLISHED})
@@ -169,10 +170,8 @@ def approve_item(conn: sqlite3.Connection, item_id: int, now: datetime, *, comme
     tag_list = parse_tags(tags if isinstance(tags, str) else " ".join(tags)) if tags is not None else None
     with transaction(conn):
         _require_item(conn, item_id)
-        try:  # as the editor queue does it: the item joins today's picks, the move is logged
-            curation.triage(conn, item_id, ItemStatus.APPROVED, now, user_id=None)
-        except ValueError as e:
-            raise ItemError(str(e).removeprefix(f"item {item_id} "), item_id=item_id) from e
+        # as the editor queue does it: the item joins today's picks, the move is logged
+        curation.triage(conn, item_id, ItemStatus.APPROVED, now, user_id=None)
         return item_store.annotate(conn, item_id, now, commentary=commentary, tags=tag_list)
 
 
@@ -181,15 +180,8 @@ def reject_item(conn: sqlite3.Connection, item_id: int, now: datetime) -> Item:
     (or further) stays until that issue goes back to draft."""
     with transaction(conn):
         _require_item(conn, item_id)
-        for issue in issue_store.issues_with_item(conn, item_id):
-            if issue.status is not IssueStatus.DRAFT:
-                raise ItemError(f"is in issue {issue.issue_date}, which is {issue.status}; put that "
-                                "issue back to draft first", item_id=item_id)
-            issue_store.set_items(conn, issue.id, [i for i in issue.item_ids if i != item_id], now)
-        try:
-            return curation.triage(conn, item_id, ItemStatus.REJECTED, now, user_id=None)
-        except ValueError as e:
-            raise ItemError(str(e).removeprefix(f"item {item_id} "), item_id=item_id) from e
+        leave_draft_issues(conn, item_id, now)
+        return curation.triage(conn, item_id, ItemStatus.REJECTED, now, user_id=None)
 
 
 def _require_item(conn: sqlite3.Connection, item_id: int) -> Item:

@@ -1,0 +1,35 @@
+"""Query parameters of the queue pages and the API, read forgivingly: a bad value is named
+and dropped, never fatal."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..store.queue import STATUS_FILTERS, QueueFilter
+
+
+def parse_filter(params) -> tuple[QueueFilter, list[str]]:
+    """Queue filters from query parameters; a bad value is dropped and named, not fatal."""
+    problems = []
+    status = params.get("status") or "waiting"
+    if status == "new":
+        status = "waiting"
+    if status not in STATUS_FILTERS:
+        problems.append(f"unknown status {status!r}")
+        status = "waiting"
+    day = None
+    if raw_day := (params.get("date") or "").strip():
+        try:
+            day = date.fromisoformat(raw_day)
+        except ValueError:
+            problems.append(f"not a date (YYYY-MM-DD): {raw_day[:40]!r}")
+    return QueueFilter(status=status, section=(params.get("section") or "").strip(),
+                       source=(params.get("source") or "").strip(), day=day,
+                       query=(params.get("q") or "").strip()[:200]), problems
+
+
+def page_number(params, name: str = "page") -> int:
+    try:
+        return max(1, int(params.get(name) or 1))
+    except ValueError:
+        return 1
