@@ -6,29 +6,33 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from email.message import EmailMessage
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import httpx
+import jinja2
 
 from . import archive
+from .collect.http import HttpClient
+from .config import TEMPLATES_DIR, Settings, load_settings
+from .errors import ConfigError, MailError
 from .flows import collecting as pipeline
 from .flows import send as sending
-from .collect.http import HttpClient
-from .config import Settings, load_settings
-from .errors import ConfigError, MailError
 from .flows.curate import Curation
 from .flows.jobs import Jobs
-from .sections import sections_of
+from .flows.subscribe import Subscriptions
+from .mail.confirm import ConfirmMail
 from .mail.smtp import SmtpPool, parse_smtp_url
+from .mail.tokens import Tokens
 from .model import Delivery, Issue, RenderedIssue, SourceResult
 from .render import EmailRenderer
+from .sections import sections_of
 from .store import connect
-from .flows.subscribe import Subscriptions
 
 DEFAULT_DB = "data/newsletter.db"
 DEFAULT_CONFIG = "sources.yaml"
@@ -60,10 +64,45 @@ class App:
     def desk(self) -> Curation:
         return Curation(self.conn, sections_of(self.settings), self.settings.newsletter.zone, self.clock)
 
-    # --- the email templates (templates/email/), loaded once per app ---
+    # --- templates (resolved once, in config.TEMPLATES_DIR) and signed tokens ---
     @cached_property
     def email(self) -> EmailRenderer:
-        return EmailRenderer()
+        """The email templates (templates/email/), loaded once per app."""
+        return EmailRenderer(TEMPLATES_DIR / "email")
+
+    @cached_property
+    def confirm_mail(self) -> ConfirmMail:
+        return ConfirmMail(self.settings.newsletter, TEMPLATES_DIR / "email")
+
+    @cached_property
+    def archive_templates(self) -> archive.ArchiveTemplates:
+        return archive.ArchiveTemplates(TEMPLATES_DIR / "archive", TEMPLATES_DIR / "email")
+
+    @cached_property
+    def web_templates(self) -> jinja2.Environment:
+        """The editor's and public pages' templates (templates/web/); web/ adds its filters."""
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "web"), autoescape=True,
+                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    @property
+    def web_static_dir(self) -> Path:
+        return TEMPLATES_DIR / "web" / "static"
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """Signed confirm/unsubscribe tokens (ConfigError without NEWSLETTER_SECRET)."""
+        return Tokens(self.settings.secret_key)
+
+    # --- connections of their own, for worker threads ---
+    @contextmanager
+    def own_connection(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection to the same database, closed on exit: work in a worker thread
+        never mixes its commits with a web request's transaction."""
+        conn = connect(self.db_path)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     # --- the SMTP sender and the subscriber flows ---
     def smtp_pool(self, size: int | None = None) -> SmtpPool:
@@ -83,19 +122,29 @@ class App:
         """subscribe / confirm / unsubscribe for the public pages (ConfigError without NEWSLETTER_SECRET).
         The SMTP sender is built on the first confirmation mail, not here: confirming and
         unsubscribing (RFC 8058 one-click included) never depend on the mail server's settings."""
-        return Subscriptions(self.conn, self.settings, _LazyMailer(self) if self.settings.smtp_url else None)
+        return self.subscriptions_on(self.conn)
 
-    def send_issue(self, issue: Issue, rendered: RenderedIssue, *, force_late: bool = False,
+    def subscriptions_on(self, conn: sqlite3.Connection) -> Subscriptions:
+        """The subscriber flows over `conn` (e.g. one of own_connection()), sharing the app's mailer."""
+        return Subscriptions(conn, self.settings, self.tokens, self.confirm_mail,
+                             _LazyMailer(self) if self.settings.smtp_url else None)
+
+    def send_issue(self, issue: Issue, rendered: RenderedIssue | None = None, *, force_late: bool = False,
                    on_outcome: Callable[[Delivery, object], None] | None = None) -> sending.SendReport:
-        """Send or resume `issue` through a fresh pool (see newsletter/send.py), on a connection
-        of its own so its commits never mix with a web request's transaction."""
-        conn = connect(self.db_path)
-        try:
-            with self.smtp_pool() as pool:
-                return sending.send_issue(conn, self.settings, issue, rendered, pool, clock=self.clock,
-                                          force_late=force_late, on_outcome=on_outcome)
-        finally:
-            conn.close()
+        """Send or resume `issue` through a fresh pool (see flows/send.py), on a connection
+        of its own so its commits never mix with a web request's transaction. The send renders
+        the issue itself (or takes its snapshot on a resume) unless `rendered` is given."""
+        with self.own_connection() as conn, self.smtp_pool() as pool:
+            return sending.send_issue(conn, self.settings, issue, pool, self.tokens, renderer=self.email,
+                                      rendered=rendered, clock=self.clock, force_late=force_late,
+                                      on_outcome=on_outcome)
+
+    def send_test_copy(self, rendered: RenderedIssue, address: str) -> str:
+        """One copy marked "[테스트]" to `address` (no delivery row, no state change), on a
+        connection and an SMTP connection of its own (run it in a worker thread). Returns the
+        server's reply; SubscriberError, MailError or ConfigError say why not."""
+        with self.own_connection() as conn, self.smtp_pool(size=1) as pool:
+            return sending.send_test(conn, self.settings, rendered, pool, self.tokens, address, now=self.clock())
 
     # --- the static archive of sent issues ---
     @property
@@ -109,7 +158,7 @@ class App:
         """Build or bring up to date the static archive (default: self.archive_dir); the
         issues dated `previews` are shown too, marked as previews, whatever their state."""
         return archive.build_archive(self.conn, self.settings, out_dir or self.archive_dir, self.clock(),
-                                     previews=previews)
+                                     templates=self.archive_templates, previews=previews)
 
     # --- the jobs `newsletter serve` runs, and their scheduler ---
     @cached_property
@@ -118,6 +167,7 @@ class App:
         connections (they run in a worker thread) and mail the curator through a fresh pool."""
         return Jobs(settings=self.settings, connect=lambda: connect(self.db_path), collect_sources=self.collect,
                     send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1), renderer=self.email,
+                    archive_templates=self.archive_templates,
                     archive_dir=self.archive_dir, clock=self.clock)
 
     def close(self) -> None:

@@ -19,8 +19,12 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 
 from .errors import ConfigError
+from .kinds import KINDS
 from .model import SourceKind
 
+# templates/ (email/, web/, archive/) at the top of the project, so a curator can restyle
+# without touching code: resolved here once, handed out by the composition root.
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ARXIV_CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
@@ -198,18 +202,6 @@ def parse_smtp_url(url: str) -> SmtpConfig:
         timeout=timeout, cafile=query.get("cafile", ""), helo=query.get("helo", ""))
 
 
-_REQUIRED_BY_KIND = {
-    SourceKind.FEED: ("url",),
-    SourceKind.ARXIV: ("url", "categories"),
-    SourceKind.X: ("handle", "api_url"),
-}
-_ALLOWED_BY_KIND = {
-    SourceKind.FEED: {"id", "kind", "name", "section", "url", "enabled"},
-    SourceKind.ARXIV: {"id", "kind", "name", "section", "url", "enabled", "categories",
-                       "announce_types", "api_url"},
-    SourceKind.X: {"id", "kind", "name", "section", "url", "enabled", "handle", "api_url",
-                   "include_replies", "include_reposts", "max_results"},
-}
 
 
 def load_settings(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Settings:
@@ -333,6 +325,8 @@ def _section(cls, raw: Any, name: str, path: str):
 
 
 def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
+    # Long on purpose: one small reader per field, in the order of the fields, so every error
+    # names its source and field and the whole of a source's rules reads top to bottom.
     if not isinstance(raw, dict):
         raise ConfigError(f"source #{index + 1} must be a mapping", path=where)
     source_id = raw.get("id")
@@ -348,8 +342,8 @@ def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
             f"kind must be one of {', '.join(k.value for k in SourceKind)}, got {raw.get('kind')!r}",
             path=where, source_id=source_id, field="kind",
         ) from e
-    _reject_unknown(raw, _ALLOWED_BY_KIND[kind], path=where, source_id=source_id)
-    for required in _REQUIRED_BY_KIND[kind]:
+    _reject_unknown(raw, KINDS[kind].fields, path=where, source_id=source_id)
+    for required in KINDS[kind].required:
         if not raw.get(required):
             raise ConfigError(f"required for kind {kind}", path=where, source_id=source_id, field=required)
 
@@ -398,13 +392,13 @@ def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
         id=source_id,
         kind=kind,
         name=string("name") or source_id,
-        section=string("section") or {"feed": "labs", "arxiv": "papers", "x": "x"}[kind],
+        section=string("section") or KINDS[kind].section,
         url=url("url"),
         enabled=flag("enabled", True),
         categories=string_list("categories", ("cs.AI",), ARXIV_CATEGORY_RE) if kind is SourceKind.ARXIV else (),
         announce_types=(string_list("announce_types", ("new", "cross"), ANNOUNCE_TYPES)
                         if kind is SourceKind.ARXIV else ("new", "cross")),
-        api_url=url("api_url") or ("https://export.arxiv.org/api/query" if kind is SourceKind.ARXIV else ""),
+        api_url=url("api_url") or KINDS[kind].api_url,
         handle=handle,
         include_replies=flag("include_replies", False),
         include_reposts=flag("include_reposts", False),

@@ -150,8 +150,9 @@ class MailError(NewsletterError):
 
 
 class SendRefused(NewsletterError):
-    def __init__(self, message: str, *, issue_id: int | None = None):
+    def __init__(self, message: str, *, issue_id: int | None = None, code: str | None = None):
         self.issue_id = issue_id
+        self.code = code  # a flows.send.Refusal value, for the faces to word
         super().__init__(message)
 
 

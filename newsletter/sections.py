@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from .config import Settings
-from .model import Item, SourceKind
+from .kinds import KINDS, SECTION_BY_ITEM_KIND
+from .model import Item
 
 MANUAL_SOURCE = "manual"  # the source_id of items the curator added by URL
 MANUAL_SOURCE_NAME = "직접 추가"
 OTHER_SECTION = "other"
-# A kind's section when no configured source has that kind.
-DEFAULT_SECTION_BY_KIND = {"post": "labs", "paper": "papers", "x_post": "x"}
-_KIND_OF_SOURCE = {SourceKind.FEED: "post", SourceKind.ARXIV: "paper", SourceKind.X: "x_post"}
+DEFAULT_SECTION_BY_KIND = SECTION_BY_ITEM_KIND  # a kind of item's section when no source brings it
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Sections:
 def sections_of(settings: Settings) -> Sections:
     by_kind: dict[str, str] = {}
     for source in settings.sources:
-        by_kind.setdefault(_KIND_OF_SOURCE[source.kind], source.section)
+        by_kind.setdefault(KINDS[source.kind].item_kind, source.section)
     for kind, section in DEFAULT_SECTION_BY_KIND.items():
         by_kind.setdefault(kind, section)
     order = list(settings.newsletter.sections)

@@ -22,9 +22,13 @@ from __future__ import annotations
 import json
 
 import click
-
 from benchmarks.archive import bench_archive
-from benchmarks.collect import arxiv_worker, bench_arxiv, bench_concurrency, bench_second_run
+from benchmarks.collect import (
+    arxiv_worker,
+    bench_arxiv,
+    bench_concurrency,
+    bench_second_run,
+)
 from benchmarks.queue import bench_queue
 from benchmarks.render import bench_render
 from benchmarks.send import bench_send, send_worker, smtp_sink

@@ -1,30 +1,16 @@
+"""Fixtures for every test module. Helpers live in tests/support/ (imported as `support.*`,
+tests/ being on sys.path under pytest's rootdir-relative import mode); no test module imports
+another."""
+
 from __future__ import annotations
 
-import os
-from datetime import datetime, timezone
-from pathlib import Path
-
 import pytest
-import yaml
 
-from newsletter.app import build_app
 from newsletter.demo.server import SnapshotServer
-
-FIXTURES = Path(__file__).parent / "fixtures"
-RSS = "application/rss+xml; charset=utf-8"
-
-
-def fixture_bytes(relative: str) -> bytes:
-    return (FIXTURES / relative).read_bytes()
-
-
-def write_config(path: Path, sources: list[dict], **collect) -> Path:
-    """A sources.yaml with fast, test-friendly collect settings."""
-    settings = {"connect_timeout": 2, "read_timeout": 2, "arxiv_interval": 0.05, "retry_after_cap": 1,
-                **collect}
-    path.write_text(yaml.safe_dump({"newsletter": {"contact": "test@example.com"}, "collect": settings,
-                                    "sources": sources}, allow_unicode=True), encoding="utf-8")
-    return path
+from support.apps import app_for
+from support.browser import CHROMIUM, CHROMIUM_ARGS, missing_tool
+from support.issues import collected_app
+from support.web import Editors
 
 
 @pytest.fixture
@@ -35,13 +21,11 @@ def server():
 
 @pytest.fixture
 def make_app(tmp_path):
-    """make_app(sources, **collect) -> App on a real SQLite file in tmp_path."""
+    """make_app(sources, environ=None, clock=None, **collect) -> App on a real SQLite file in tmp_path."""
     apps = []
 
     def make(sources: list[dict], environ: dict | None = None, clock=None, **collect):
-        config = write_config(tmp_path / "sources.yaml", sources, **collect)
-        kwargs = {"clock": clock} if clock else {}
-        app = build_app(tmp_path / "test.db", config, environ=environ or {}, **kwargs)
+        app = app_for(tmp_path, "collect", sources=sources, environ=environ or {}, clock=clock, collect=collect)
         apps.append(app)
         return app
 
@@ -50,26 +34,31 @@ def make_app(tmp_path):
         app.close()
 
 
-def fixed_clock(moment: datetime):
-    return lambda: moment
+@pytest.fixture
+def editor(tmp_path, server):
+    """editor(seeded=True, labs=4, papers=4, allow_private=False, secure_cookies=True,
+    login_attempts=10) -> support.web.Editor: the editor preset's sources on the loopback
+    SnapshotServer `server`, seeded with real items and one curator, under uvicorn."""
+    editors = Editors(tmp_path)
+    yield lambda **options: editors.editor(server.base_url, **options)
+    editors.close()
 
 
-NOW = datetime(2024, 7, 19, 9, 0, tzinfo=timezone.utc)
+@pytest.fixture
+def mail_editor(tmp_path):
+    """mail_editor(site_url=None, smtp=True, secret=True, web={...}, mail={...}) -> Editor:
+    seeded with the real fixture items and one curator; its mail goes to a fresh SmtpSink."""
+    editors = Editors(tmp_path)
+    yield editors.mail_editor
+    editors.close()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps dialling Google's hosts, which this
-# closed network refuses; the rest make a root, headless, GPU-less run work.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def missing_tool(reason: str) -> None:
-    """Skip on a developer's machine without the tool; fail under CI, where scripts/test.sh
-    installs it, so a broken install can never pass as a green run with skipped tests."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+@pytest.fixture
+def issue_app(tmp_path, server):
+    """An app holding everything the fixtures give, collected for real (support.issues)."""
+    app = collected_app(tmp_path, server)
+    yield app
+    app.close()
 
 
 @pytest.fixture(scope="module")

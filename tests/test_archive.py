@@ -3,7 +3,7 @@ incremental rebuilds, previews, and the CLI. Chromium drives it in test_archive_
 
 Issues here are made as a curator makes them: the real fixtures collected through the
 loopback server, items approved with Korean commentary and tags, issues built for several
-dates and moved ready -> sending -> sent. The helpers are shared with the browser tests.
+dates and moved ready -> sending -> sent (support.issues).
 """
 
 from __future__ import annotations
@@ -22,45 +22,12 @@ from newsletter.flows import compose
 from newsletter.archive import MANIFEST, build_archive, pages, tag_slug
 from newsletter.demo.server import SnapshotServer
 from newsletter.errors import ArchiveError, IssueError
-from newsletter.model import IssueStatus
 from newsletter.render import web_url
 from newsletter.store import issues as issue_store
-from newsletter.store import transaction
-from test_cli import newsletter
-from test_render import PICKS, approve_picks, collected_app, item_id
-
-HOSTILE_SUBJECT = "특집 <script>alert(1)</script> & \"따옴표\""
-# issue date -> the curator's picks that go into it (see test_render.PICKS)
-ISSUES = {
-    date(2024, 7, 17): PICKS[:2],  # an X post (#x #소셜); the vocabulary paper (#scaling-law #토크나이저)
-    date(2024, 7, 18): PICKS[2:4],  # OpenAI (#openai #에이전트); DeepMind: "비문을 복원하는" (#deepmind #고고학)
-    date(2024, 7, 19): PICKS[4:],  # Weak-to-Strong Reasoning (#추론 #weak-to-strong)
-}
-TOKENIZER = "토크나이저"
-TOKENIZER_DIR = "%ED%86%A0%ED%81%AC%EB%82%98%EC%9D%B4%EC%A0%80"
-
-
-def publish(app, issue_date: date, picks, *, subject: str | None = None, note: str | None = None):
-    """Approve `picks`, build the issue of `issue_date` from them and take it to sent."""
-    approve_picks(app, picks)
-    issue = compose.build_issue(app.settings, app.conn, app.clock(), issue_date).issue
-    if subject or note:
-        issue = compose.edit_issue(app.conn, issue, app.clock(), subject=subject, note=note)
-    issue = compose.mark_ready(app.settings, app.conn, issue, app.clock())
-    with transaction(app.conn):
-        issue_store.set_status(app.conn, issue.id, IssueStatus.SENDING, app.clock())
-        return issue_store.set_status(app.conn, issue.id, IssueStatus.SENT, app.clock())
-
-
-def archive_app(directory: Path, server, *, site_url: str | None = None):
-    """An app holding three sent issues (17-19 July 2024); the 18th has a hostile subject
-    and an editor's note."""
-    app = collected_app(directory, server, newsletter={"site_url": site_url} if site_url else None)
-    for issue_date, picks in ISSUES.items():
-        extra = {"subject": HOSTILE_SUBJECT, "note": "이번 호는 **에이전트** 특집입니다."} \
-            if issue_date == date(2024, 7, 18) else {}
-        publish(app, issue_date, picks, **extra)
-    return app
+from support.apps import item_id
+from support.cli import newsletter
+from support.issues import (HOSTILE_SUBJECT, ISSUES, TOKENIZER, TOKENIZER_DIR, approve_picks, archive_app,
+                            collected_app, publish)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +36,7 @@ def archived(tmp_path_factory):
     directory = tmp_path_factory.mktemp("archive")
     with SnapshotServer() as server:
         app = archive_app(directory, server)
-    report = build_archive(app.conn, app.settings, directory / "site", app.clock())
+    report = build_archive(app.conn, app.settings, directory / "site", app.clock(), templates=app.archive_templates)
     yield app, directory / "site", report
     app.close()
 
@@ -198,14 +165,14 @@ def test_the_search_index_holds_titles_commentary_and_tags_without_link_targets(
 
 def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, tmp_path):
     app, out = fresh_app, tmp_path / "site"
-    first = build_archive(app.conn, app.settings, out, app.clock())
+    first = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert len(first.written) == first.files
-    again = build_archive(app.conn, app.settings, out, app.clock())
+    again = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert again.written == () and again.deleted == () and again.unchanged == first.files
 
     late = item_id(app, source="openai", nth=1)
     publish(app, date(2024, 7, 20), [("", "openai", 1, "토크나이저 없이 바이트를 바로 읽는 모델", f"{TOKENIZER}, 바이트")])
-    report = build_archive(app.conn, app.settings, out, app.clock())
+    report = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert set(report.written) == {"issues/2024-07-20/index.html", "index.html", "feed.xml", "sitemap.xml",
                                    "search/data.js", "search/part-0001.js", "tags/index.html",
                                    f"tags/{TOKENIZER}/index.html", "tags/바이트/index.html"}
@@ -216,7 +183,7 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     # a file lost on the host is noticed and written again; files of others are left alone
     (out / "issues/2024-07-18/index.html").unlink()
     (out / "CNAME").write_text("news.example.com\n")
-    repaired = build_archive(app.conn, app.settings, out, app.clock())
+    repaired = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert repaired.written == ("issues/2024-07-18/index.html",)
     assert (out / "CNAME").read_text() == "news.example.com\n"
 
@@ -226,7 +193,7 @@ def test_a_busy_tag_is_paged_from_its_oldest_items_so_old_pages_stay_as_they_are
     monkeypatch.setattr(pages, "TAG_PAGE_ITEMS", 1)  # a page per item: five items make four pages
     for day, nth in ((20, 1), (21, 2), (22, 3), (23, 4)):
         publish(app, date(2024, 7, day), [("", "openai", nth, f"토크나이저 이야기 {nth}", TOKENIZER)])
-    build_archive(app.conn, app.settings, out, app.clock())
+    build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     tag_dir = out / "tags" / TOKENIZER
     assert sorted(p.name for p in tag_dir.iterdir()) == ["index.html", "page-1.html", "page-2.html", "page-3.html"]
 
@@ -241,7 +208,7 @@ def test_a_busy_tag_is_paged_from_its_oldest_items_so_old_pages_stay_as_they_are
     assert "소식 5개 · 최신순" in read(tag_dir, "index.html") and "이전 소식 2쪽" in read(tag_dir, "page-2.html")
 
     publish(app, date(2024, 7, 24), [("", "openai", 5, "토크나이저 이야기 5", TOKENIZER)])
-    report = build_archive(app.conn, app.settings, out, app.clock())
+    report = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     tag_files = sorted(p for p in report.written if p.startswith("tags/"))
     assert tag_files == ["tags/index.html", f"tags/{TOKENIZER}/index.html", f"tags/{TOKENIZER}/page-4.html"]
     assert shown("index.html") == ["2024-07-24", "2024-07-23"] and shown("page-4.html") == ["2024-07-22"]
@@ -251,7 +218,7 @@ def test_a_preview_is_marked_kept_out_of_feed_and_sitemap_and_deleted_when_dropp
     app, out = fresh_app, tmp_path / "site"
     approve_picks(app, [("", "deepmind", 2, "아직 보내지 않은 호의 소식", "미리보기-전용")])
     draft = compose.build_issue(app.settings, app.conn, app.clock(), date(2024, 7, 22)).issue
-    report = build_archive(app.conn, app.settings, out, app.clock(), previews=[draft.issue_date])
+    report = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates, previews=[draft.issue_date])
     assert report.issues[0] == date(2024, 7, 22) and report.previews == (date(2024, 7, 22),)
     page = read(out, "issues/2024-07-22/index.html")
     assert "<strong>미리보기</strong> 아직 발송되지 않은 호입니다" in page
@@ -261,7 +228,7 @@ def test_a_preview_is_marked_kept_out_of_feed_and_sitemap_and_deleted_when_dropp
     assert "미리보기-전용" not in read(out, "sitemap.xml")
     assert (out / "tags/미리보기-전용/index.html").is_file()
 
-    dropped = build_archive(app.conn, app.settings, out, app.clock())
+    dropped = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert set(dropped.deleted) == {"issues/2024-07-22/index.html", "tags/미리보기-전용/index.html"}
     assert not (out / "issues/2024-07-22").exists() and not (out / "tags/미리보기-전용").exists()
     assert "2024-07-22" not in read(out, "index.html")
@@ -269,7 +236,7 @@ def test_a_preview_is_marked_kept_out_of_feed_and_sitemap_and_deleted_when_dropp
     assert "issues/2024-07-22/index.html" not in manifest["files"]
 
     with pytest.raises(IssueError, match="2024-07-30: no such issue to show as a preview"):
-        build_archive(app.conn, app.settings, out, app.clock(), previews=[date(2024, 7, 30)])
+        build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates, previews=[date(2024, 7, 30)])
 
 
 def test_a_directory_holding_other_things_is_refused_and_left_alone(fresh_app, tmp_path):
@@ -278,7 +245,7 @@ def test_a_directory_holding_other_things_is_refused_and_left_alone(fresh_app, t
     home.mkdir()
     (home / "index.html").write_text("내 홈페이지", encoding="utf-8")
     with pytest.raises(ArchiveError, match="holds other files \\(index.html, ...\\) and no .archive-manifest.json"):
-        build_archive(app.conn, app.settings, home, app.clock())
+        build_archive(app.conn, app.settings, home, app.clock(), templates=app.archive_templates)
     assert (home / "index.html").read_text(encoding="utf-8") == "내 홈페이지"
     assert sorted(p.name for p in home.iterdir()) == [".archive.lock", "index.html"]
 

@@ -5,11 +5,7 @@ form posts to the app, and an issue page reads well on a phone."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urldefrag
 
 import pytest
@@ -20,61 +16,23 @@ from newsletter.demo.server import SnapshotServer
 from newsletter.model import Entry, ItemKind
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-from newsletter.web.core import CONTENT_SECURITY_POLICY
-from test_archive import TOKENIZER, TOKENIZER_DIR, archive_app, publish
-from test_render import HOSTILE_TITLE, SEOUL_MORNING, item_id
-from test_render_browser import MEASURE
+from support.apps import item_id
+from support.browser import MEASURE
+from support.clock import SEOUL_MORNING
+from support.issues import HOSTILE_TITLE, TOKENIZER, TOKENIZER_DIR, archive_app, publish
+from support.server import ArchiveServer
 
 PREFIX = "/archive"
 
 
-class ArchiveServer(ThreadingHTTPServer):
-    """Serves a directory under /archive/ with the app's CSP, and takes the subscribe POST."""
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.posts: list[tuple[str, bytes]] = []
-        super().__init__(("127.0.0.1", 0), partial(ArchiveHandler, directory=str(directory)))
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class ArchiveHandler(SimpleHTTPRequestHandler):
-    def do_GET(self):
-        if not self.path.startswith(PREFIX + "/"):
-            self.send_error(404, "outside the archive")
-            return
-        self.path = self.path[len(PREFIX):]
-        super().do_GET()
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.server.posts.append((self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write("<!doctype html><p>확인 메일을 보냈습니다.</p>".encode())
-
-    def end_headers(self):
-        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """(app, archive server): three sent issues of test_archive plus one whose item has a
+    """(app, archive server): three sent issues (support.issues.archive_app) plus one whose item has a
     400-character unbroken title, built and served under /archive/."""
     directory = tmp_path_factory.mktemp("archive-browser")
     out = directory / "site"
     out.mkdir()
-    http = ArchiveServer(out)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
+    http = ArchiveServer(out).start()
     with SnapshotServer() as snapshots:
         app = archive_app(directory, snapshots, site_url=http.base_url)
     with transaction(app.conn):
@@ -84,10 +42,9 @@ def site(tmp_path_factory):
             SEOUL_MORNING)
     publish(app, date(2024, 7, 20), [("https://evil.example/long", "", 0, "아주 긴 URL: https://example.org/"
                                       + "가" * 120, "긴-제목")])
-    build_archive(app.conn, app.settings, out, app.clock())
+    build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     yield app, http
-    http.shutdown()
-    http.server_close()
+    http.stop()
     app.close()
 
 

@@ -10,12 +10,13 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 
-from conftest import NOW, fixture_bytes
-from newsletter.app import build_app
 from newsletter.collect import feeds
 from newsletter.store import connect, transaction
 from newsletter.store import items as item_store
-from test_cli import newsletter
+from support.apps import app_for
+from support.cli import newsletter
+from support.clock import NOW
+from support.fixtures import fixture_bytes
 
 OPENAI_FEED = "feeds/openai-news-rss-2025-07-28.xml"
 
@@ -98,7 +99,7 @@ def test_a_backup_taken_while_the_app_writes_restores_to_a_consistent_database(t
         "WHERE items.key LIKE 'https://backup.test/%' GROUP BY items.id")}
     assert tag_counts == {2}  # every write whole, none half
     conn.close()
-    app = build_app(restored, _config(tmp_path), environ={})
+    app = app_for(restored.parent, None, db=restored.name, environ={})  # a config with no sources
     try:
         stored = item_store.list_items(app.conn, source_id="openai")
         assert len(stored) == len(entries) + len(written)
@@ -132,9 +133,3 @@ def test_a_backup_replaces_the_old_one_and_refuses_what_would_lose_data(tmp_path
     run = newsletter(tmp_path, "--db", str(missing), "backup", str(tmp_path / "x.db"))
     assert run.returncode == 1 and "there is no database there" in run.stderr
     assert not missing.exists() and not (tmp_path / "x.db").exists()  # nothing created
-
-
-def _config(tmp_path):
-    config = tmp_path / "restored" / "sources.yaml"
-    config.write_text("sources: []\n", encoding="utf-8")
-    return config

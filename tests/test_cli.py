@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
-from conftest import RSS, fixture_bytes, write_config
 from newsletter.demo.server import Route
+from support.cli import newsletter
+from support.config import write_config
+from support.fixtures import RSS, fixture_bytes
 
 EUC_KR_TITLE = "EUC-KR 에서 TypeKey 한글닉네임 표시하기"
-
-
-def newsletter(tmp_path, *args, env=None):
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "cli.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), **(env or {})}
-    environment.pop("X_BEARER_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=120)
 
 
 def test_collect_json_is_clean_and_hangul_survives_to_items_json(server, tmp_path):
@@ -28,7 +19,7 @@ def test_collect_json_is_clean_and_hangul_survives_to_items_json(server, tmp_pat
                                          "application/xml")
     server.routes["/deepmind.xml"] = Route(fixture_bytes("feeds/google-deepmind-blog-rss-2025-07.xml"), RSS)
     server.routes["/broken.xml"] = Route(b"<html>maintenance</html>", "text/html")
-    write_config(tmp_path / "sources.yaml", [
+    write_config(tmp_path / "sources.yaml", sources=[
         {"id": "korean-blog", "kind": "feed", "url": server.url("/korean.xml"), "section": "labs"},
         {"id": "deepmind", "kind": "feed", "url": server.url("/deepmind.xml"), "section": "labs"},
         {"id": "broken", "kind": "feed", "url": server.url("/broken.xml"), "section": "labs"},
@@ -67,7 +58,7 @@ def test_collect_json_is_clean_and_hangul_survives_to_items_json(server, tmp_pat
 
 
 def test_exit_codes_follow_the_contract(server, tmp_path):
-    write_config(tmp_path / "sources.yaml", [
+    write_config(tmp_path / "sources.yaml", sources=[
         {"id": "down-a", "kind": "feed", "url": server.url("/missing-a.xml")},
         {"id": "down-b", "kind": "feed", "url": server.url("/missing-b.xml")},
     ])
@@ -81,7 +72,7 @@ def test_exit_codes_follow_the_contract(server, tmp_path):
     assert run.returncode == 2 and run.stdout == ""
     assert "sources.yaml:2" in run.stderr and "source 'a'" in run.stderr and "field 'colour'" in run.stderr
 
-    write_config(tmp_path / "sources.yaml", [{"id": "a", "kind": "feed", "url": server.url("/a.xml")}])
+    write_config(tmp_path / "sources.yaml", sources=[{"id": "a", "kind": "feed", "url": server.url("/a.xml")}])
     run = newsletter(tmp_path, "collect", "--source", "nope")
     assert run.returncode == 2 and "no such source: nope" in run.stderr
 

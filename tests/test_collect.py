@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import NOW, RSS, fixed_clock, fixture_bytes
 from newsletter.demo.server import Route
 from newsletter.model import FetchOutcome, ItemStatus
 from newsletter.store import items as item_store
 from newsletter.store import sources as source_store
 from newsletter.store import transaction
+from support.clock import NOW, fixed_clock
+from support.fixtures import RSS, fixture_bytes
 
 OPENAI = "feeds/openai-news-rss-2025-07-28.xml"
 DEEPMIND = "feeds/google-deepmind-blog-rss-2025-07.xml"

@@ -1,13 +1,12 @@
 """The composer page over HTTP (httpx against the editor under uvicorn on loopback, a real SQLite
 file, real fixture items approved with Korean commentary): access, CSRF, every action as a
 plain form, the JSON API, the preview's own strict policy, and what a ready or sent issue refuses.
-The helpers here are shared with test_composer_browser.py."""
+The picks and helpers are in support.composer."""
 
 from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 
 import pytest
 
@@ -17,54 +16,9 @@ from newsletter.render import email_problems, size_report
 from newsletter.store import issues as issue_store
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-from test_web_support import MORNING, XSS_TITLE, editor, login  # noqa: F401 (fixture)
-
-ISSUE_DATE = "2024-07-19"  # MORNING is 09:30 in Seoul on this day
-# (source, nth newest, Korean commentary, tags): the curator's picks, in the order approved
-PICKS = (
-    ("openai", 0, "보안 위협 대응을 백 배 빠르게 만든 에이전트 사례. **핵심**은 자동화입니다.", "openai, 에이전트"),
-    ("openai", 2, "개발자 행사 일정이 나왔습니다. 새 API 발표가 예상됩니다.", "openai, 행사"),
-    ("deepmind", 0, "역사학자를 돕는 모델이 비문을 복원하는 방식.", "deepmind, 고고학"),
-    ("arxiv-ai", 0, "연산량에 따라 최적의 어휘 크기가 달라진다는 스케일링 법칙.", "scaling-law, 토크나이저"),
-    ("arxiv-ai", 1, "약한 감독자로 강한 모델의 추론을 끌어내는 방법.", "추론, weak-to-strong"),
-)
-
-
-@dataclass(frozen=True)
-class Picked:
-    ids: list[int]  # in approval order: three lab posts, then two papers
-    titles: dict[int, str]
-
-    def title(self, n: int) -> str:
-        return self.titles[self.ids[n]]
-
-
-def approve_picks(ed) -> Picked:
-    """Approve real fixture items with Korean commentary and tags, as `newsletter approve` does."""
-    ids, titles = [], {}
-    for source, nth, commentary, tags in PICKS:
-        item = item_store.list_items(ed.app.conn, source_id=source)[nth]
-        compose.approve_item(ed.app.conn, item.id, ed.clock(), commentary=commentary, tags=tags)
-        ids.append(item.id)
-        titles[item.id] = item.display_title
-    return Picked(ids, titles)
-
-
-def build_now(ed):
-    return compose.build_issue(ed.app.settings, ed.app.conn, ed.clock()).issue
-
-
-def stored_issue(ed) -> tuple:
-    """The issue as another process reads it: state, overrides and items in order."""
-    with ed.reader() as conn:
-        row = conn.execute("SELECT status, subject, preheader, note FROM issues WHERE issue_date = ?",
-                           (ISSUE_DATE,)).fetchone()
-        if row is None:
-            return ()
-        items = [r[0] for r in conn.execute(
-            "SELECT item_id FROM issue_items JOIN issues ON issues.id = issue_id WHERE issue_date = ? "
-            "ORDER BY position", (ISSUE_DATE,))]
-        return (*tuple(row), items)
+from support.clock import MORNING
+from support.composer import ISSUE_DATE, approve_picks, build_now, stored_issue
+from support.web import XSS_TITLE, login
 
 
 @pytest.fixture
@@ -192,7 +146,7 @@ def test_a_ready_issue_cannot_be_reordered_and_says_why(composing):
 
 def test_a_sent_issue_is_shown_read_only(composing):
     ed, picked = composing
-    issue = compose.mark_ready(ed.app.settings, ed.app.conn, compose.find_issue(ed.app.conn), ed.clock())
+    issue = compose.mark_ready(ed.app.settings, ed.app.conn, compose.find_issue(ed.app.conn), ed.clock(), ed.app.email)
     with transaction(ed.app.conn):
         issue_store.set_status(ed.app.conn, issue.id, IssueStatus.SENDING, ed.clock())
         issue_store.set_status(ed.app.conn, issue.id, IssueStatus.SENT, ed.clock())
@@ -219,7 +173,7 @@ def test_the_preview_is_the_exact_email_under_a_strict_policy_of_its_own(composi
         login(client)
         preview = client.get(f"/issue/preview.html?date={ISSUE_DATE}")
         assert preview.status_code == 200 and preview.headers["content-type"].startswith("text/html")
-        assert preview.text == compose.render_stored_issue(ed.app.settings, ed.app.conn, issue).html
+        assert preview.text == compose.render_stored_issue(ed.app.settings, ed.app.conn, issue, ed.app.email).html
         policy = preview.headers["content-security-policy"]
         assert "sandbox" in policy.split("; ") and "frame-ancestors 'self'" in policy
         assert "script-src" not in policy and "default-src 'none'" in policy
@@ -237,7 +191,7 @@ def test_the_preview_is_the_exact_email_under_a_strict_policy_of_its_own(composi
         assert "frame-src" not in queue.headers["content-security-policy"]
 
         # the text part and the size meter as the page shows them
-        rendered = compose.render_stored_issue(ed.app.settings, ed.app.conn, issue)
+        rendered = compose.render_stored_issue(ed.app.settings, ed.app.conn, issue, ed.app.email)
         assert html.escape(rendered.text.strip()[:200]) in page.text
         report = size_report(rendered.html)
         assert f'<p class="size" id="size" data-status="{report.status}">' in page.text
@@ -249,11 +203,11 @@ def test_the_size_meter_warns_above_90_kb(composing):
     ed, picked = composing
     issue = compose.find_issue(ed.app.conn)
     # a long editor's note in Hangul (three bytes a syllable) brings the email near Gmail's clipping
-    base = size_report(compose.render_stored_issue(ed.app.settings, ed.app.conn, issue).html).bytes
+    base = size_report(compose.render_stored_issue(ed.app.settings, ed.app.conn, issue, ed.app.email).html).bytes
     syllables = (92 * 1024 - base) // 3
     compose.edit_issue(ed.app.conn, issue, ed.clock(), note="가나다라마바사아자차" * (syllables // 10))
     report = size_report(compose.render_stored_issue(ed.app.settings, ed.app.conn,
-                                                     compose.find_issue(ed.app.conn)).html)
+                                                     compose.find_issue(ed.app.conn), ed.app.email).html)
     assert report.status == "warn"
     with ed.client() as client:
         login(client)

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from test_composer import ISSUE_DATE, approve_picks, build_now, stored_issue  # noqa: F401
-from test_web_support import browser_login, editor  # noqa: F401 (fixture)
+from support.browser import browser_login
+from support.composer import ISSUE_DATE, approve_picks, build_now, stored_issue
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

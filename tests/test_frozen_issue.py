@@ -15,17 +15,15 @@ from newsletter.model import Entry, IssueStatus, ItemKind, ItemStatus
 from newsletter.flows.send import plan_send
 from newsletter.store import connect, curation, deliveries, issues, items, snapshots, transaction
 from newsletter.errors import ItemLocked
-from test_mail_sink import SmtpSink, add_active, korean_issue, mail_app, ready_issue
-from test_web_support import MORNING as EDITOR_MORNING, editor, login  # noqa: F401 (fixture)
+from support.apps import add_active, app_for, readers, ready_issue
+from support.clock import MORNING as EDITOR_MORNING
+from support.smtp import SmtpSink, korean_issue
+from support.web import login
 
 ISSUE_DAY = date(2024, 7, 19)
 MORNING = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)  # 08:00 on the 19th in Seoul
 PAST_DEADLINE = datetime(2024, 7, 19, 15, 0, 1, tzinfo=timezone.utc)  # 00:00:01 on the 20th in Seoul
 PAPER = "arxiv:2407.13623"
-
-
-def readers(n: int) -> list[str]:
-    return [f"reader{i:02d}@example.com" for i in range(n)]
 
 
 def the_item(conn, issue):
@@ -44,7 +42,7 @@ def refetch(conn, key: str, title: str, now) -> None:
 
 def test_a_resumed_send_mails_the_stored_snapshot_not_a_fresh_render(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(12), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         first_render = korean_issue()
@@ -72,7 +70,7 @@ def test_a_resumed_send_mails_the_stored_snapshot_not_a_fresh_render(tmp_path):
 
 def test_the_snapshot_is_written_with_the_delivery_rows_before_the_first_message(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(3), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         seen = []
@@ -91,7 +89,7 @@ def test_the_snapshot_is_written_with_the_delivery_rows_before_the_first_message
 
 
 def test_items_of_a_ready_issue_cannot_be_annotated_or_moved_but_a_draft_can(tmp_path):
-    app = mail_app(tmp_path, clock=lambda: MORNING)
+    app = app_for(tmp_path, "mail", clock=lambda: MORNING)
     issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
     item = the_item(app.conn, issue)
 
@@ -122,7 +120,7 @@ def test_items_of_a_ready_issue_cannot_be_annotated_or_moved_but_a_draft_can(tmp
 
 def test_a_sent_issue_publishes_its_items_and_then_they_never_change(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(2), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         assert app.send_issue(issue, korean_issue()).status is IssueStatus.SENT  # the published move is allowed
@@ -135,7 +133,7 @@ def test_a_sent_issue_publishes_its_items_and_then_they_never_change(tmp_path):
         app.close()
 
 
-def test_the_editor_api_answers_409_with_the_reason_for_an_item_of_a_ready_issue(editor):  # noqa: F811
+def test_the_editor_api_answers_409_with_the_reason_for_an_item_of_a_ready_issue(editor):
     ed = editor()
     with ed.client() as client:
         headers = {"X-CSRF-Token": login(client)}
@@ -158,7 +156,7 @@ def test_the_editor_api_answers_409_with_the_reason_for_an_item_of_a_ready_issue
 
 def test_a_refetch_refreshes_a_draft_items_title_but_not_one_promised_or_published(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(1), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         item = the_item(app.conn, issue)
@@ -171,7 +169,7 @@ def test_a_refetch_refreshes_a_draft_items_title_but_not_one_promised_or_publish
         refetch(app.conn, item.key, "arXiv v2: 초안이라 바뀐 제목", later)  # draft: the source's wording wins
         assert items.get_item(app.conn, item.id).title == "arXiv v2: 초안이라 바뀐 제목"
 
-        compose.mark_ready(app.settings, app.conn, issues.get_issue(app.conn, issue.id), later)
+        compose.mark_ready(app.settings, app.conn, issues.get_issue(app.conn, issue.id), later, app.email)
         app.send_issue(issue, korean_issue())
         refetch(app.conn, item.key, "arXiv v3: 발송 후 바뀐 제목", later + timedelta(hours=1))  # published
         assert items.get_item(app.conn, item.id).title == "arXiv v2: 초안이라 바뀐 제목"
@@ -193,7 +191,7 @@ def died_after_the_last_message(app, issue) -> None:
 def test_a_send_that_died_after_its_last_message_is_finished_past_the_deadline_mailing_nobody(tmp_path, how):
     now = [MORNING]
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: now[0])
+        app = app_for(tmp_path, "mail", sink, clock=lambda: now[0])
         add_active(app, readers(4), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         app.send_issue(issue, korean_issue())
@@ -218,7 +216,7 @@ def test_a_send_that_died_after_its_last_message_is_finished_past_the_deadline_m
 
 def test_force_late_on_a_sending_issue_never_writes_rows_for_newcomers(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: PAST_DEADLINE)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: PAST_DEADLINE)
         add_active(app, readers(3), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         app.send_issue(issue, korean_issue(), force_late=True)
@@ -232,7 +230,7 @@ def test_force_late_on_a_sending_issue_never_writes_rows_for_newcomers(tmp_path)
 
 def test_a_resume_after_a_new_subscriber_became_active_does_not_mail_the_newcomer(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(10), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
 
@@ -259,7 +257,7 @@ def test_once_its_send_started_an_issue_renders_as_its_snapshot_everywhere(tmp_p
     """The composer preview, `send --test-to` and the scheduler's resume all go through
     render_stored_issue: after the send started they must show what subscribers got."""
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(2), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         sent_as = korean_issue()

@@ -15,7 +15,9 @@ from newsletter.store import curation
 from newsletter.store import issues as issue_store
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-from test_render import SEOUL_MORNING, approve_picks, issue_app, item_id  # noqa: F401 (fixture)
+from support.apps import item_id
+from support.clock import SEOUL_MORNING
+from support.issues import approve_picks
 
 
 def build(app, when=None, issue_date=None):
@@ -70,7 +72,7 @@ def test_reordering_and_removing_change_what_the_email_shows(issue_app):
     after = rendered_titles(app, issue)
     assert after[:4] == [before[1], before[0], before[3], before[2]]
     issue = compose.remove_from_issue(app.conn, issue, openai, app.clock())
-    page = compose.render_stored_issue(app.settings, app.conn, issue).html
+    page = compose.render_stored_issue(app.settings, app.conn, issue, app.email).html
     assert item_store.get_item(app.conn, openai).display_title not in page
     assert item_store.get_item(app.conn, openai).status is ItemStatus.APPROVED  # still approved
     with pytest.raises(ItemError, match="only approved items"):
@@ -85,11 +87,11 @@ def test_states_draft_ready_sending_sent_and_what_each_allows(issue_app):
     app = issue_app
     empty = build(app).issue
     with pytest.raises(IssueError, match="no items"):
-        compose.mark_ready(app.settings, app.conn, empty, app.clock())
+        compose.mark_ready(app.settings, app.conn, empty, app.clock(), app.email)
     approve_picks(app)
     issue = build(app).issue
     issue = compose.edit_issue(app.conn, issue, app.clock(), subject="오늘의 AI 뉴스", note="**편집자** 노트")
-    ready = compose.mark_ready(app.settings, app.conn, issue, app.clock())
+    ready = compose.mark_ready(app.settings, app.conn, issue, app.clock(), app.email)
     assert ready.status is IssueStatus.READY
     # what the curator marked ready is what goes out: no edits, no rebuild, no reorder
     with pytest.raises(IssueError, match="back to draft"):
@@ -102,7 +104,7 @@ def test_states_draft_ready_sending_sent_and_what_each_allows(issue_app):
         compose.reject_item(app.conn, ready.item_ids[0], app.clock())
     draft = compose.back_to_draft(app.conn, ready, app.clock())
     assert draft.status is IssueStatus.DRAFT and draft.subject == "오늘의 AI 뉴스"
-    ready = compose.mark_ready(app.settings, app.conn, draft, app.clock())
+    ready = compose.mark_ready(app.settings, app.conn, draft, app.clock(), app.email)
     with transaction(app.conn):
         sending = issue_store.set_status(app.conn, ready.id, IssueStatus.SENDING, app.clock())
     with pytest.raises(IssueError, match="is sending; it cannot become draft"):
@@ -122,7 +124,7 @@ def test_mark_ready_refuses_items_no_longer_approved(issue_app):
     issue = build(app).issue
     item_store.set_status(app.conn, issue.item_ids[0], ItemStatus.SNOOZED, app.clock())  # from the queue
     with pytest.raises(IssueError, match=rf"no longer approved: {issue.item_ids[0]} \(snoozed\)"):
-        compose.mark_ready(app.settings, app.conn, issue, app.clock())
+        compose.mark_ready(app.settings, app.conn, issue, app.clock(), app.email)
     assert issue_store.get_issue(app.conn, issue.id).status is IssueStatus.DRAFT
 
 
@@ -156,7 +158,7 @@ def test_numbers_follow_dates_and_items_are_not_sent_twice(issue_app):
     app = issue_app
     approve_picks(app)
     first = build(app).issue
-    compose.mark_ready(app.settings, app.conn, first, app.clock())
+    compose.mark_ready(app.settings, app.conn, first, app.clock(), app.email)
     with pytest.raises(IssueError, match="must be dated after"):
         build(app, issue_date=date(2024, 7, 18))
     second = build(app, SEOUL_MORNING + timedelta(days=1)).issue

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
-import yaml
 
-from test_render import POSTAL, SITE, serve_fixtures
+from support.cli import cli_runner
+from support.config import POSTAL, SITE, write_config
+from support.fixtures import serve_fixtures
 
+newsletter = cli_runner("x")
 PAPER = "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies"
-
-
-def newsletter(tmp_path, *args):
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "cli.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), "X_BEARER_TOKEN": "test-token"}
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=120)
 
 
 def ok(run) -> subprocess.CompletedProcess:
@@ -27,10 +20,9 @@ def ok(run) -> subprocess.CompletedProcess:
 
 
 def test_approve_build_show_render_ready_and_draft_from_the_command_line(server, tmp_path):
-    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({
-        "newsletter": {"contact": "test@example.com", "site_url": SITE, "postal_address": POSTAL},
-        "collect": {"arxiv_interval": 0.05}, "sources": serve_fixtures(server)}, allow_unicode=True),
-        encoding="utf-8")
+    write_config(tmp_path / "sources.yaml", None, sources=serve_fixtures(server),
+                 newsletter={"contact": "test@example.com", "site_url": SITE, "postal_address": POSTAL},
+                 collect={"arxiv_interval": 0.05})
     ok(newsletter(tmp_path, "collect", "--json"))
     papers = json.loads(ok(newsletter(tmp_path, "items", "--source", "arxiv-cl", "--json")).stdout)
     posts = json.loads(ok(newsletter(tmp_path, "items", "--source", "openai", "--json")).stdout)
@@ -71,7 +63,7 @@ def test_approve_build_show_render_ready_and_draft_from_the_command_line(server,
 
 
 def test_issue_commands_fail_with_a_clear_message(server, tmp_path):
-    (tmp_path / "sources.yaml").write_text(yaml.safe_dump({"sources": serve_fixtures(server)}), encoding="utf-8")
+    write_config(tmp_path / "sources.yaml", None, sources=serve_fixtures(server))
     run = newsletter(tmp_path, "issue", "show", "--json")
     assert run.returncode == 1 and run.stdout == "" and "there is no issue yet" in run.stderr
     run = newsletter(tmp_path, "approve", "424242", "--comment", "없는 항목")

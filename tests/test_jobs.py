@@ -5,46 +5,19 @@ curator's notes and the source alerts."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-import yaml
 
-from newsletter.app import build_app
 from newsletter.model import IssueStatus
 from newsletter.store import connect, issues, runs, transaction
 from newsletter.store import alerts as alert_store
 from newsletter.store import sources as source_store
-from test_mail_sink import SECRET, SmtpSink, add_active, ready_issue
-from test_web_support import Clock
+from support.apps import add_active, app_for, readers, ready_issue
+from support.clock import EIGHT_SEOUL, ISSUE_DAY, Clock
+from support.config import DEAD_FEED, OPS_CONTACT
+from support.smtp import SmtpSink
 
-ISSUE_DAY = date(2024, 7, 19)
-EIGHT_SEOUL = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)  # 08:00 on the 19th in Seoul
-CURATOR = "editor@example.com"
-
-
-def write_ops_config(path, *, sources=(), **schedule) -> None:
-    path.write_text(yaml.safe_dump({
-        "newsletter": {"title": "AI 뉴스", "timezone": "Asia/Seoul", "contact": CURATOR,
-                       "sender_name": "AI 뉴스 편집부", "sender_email": "news@example.com",
-                       "site_url": "https://news.example.com"},
-        "collect": {"connect_timeout": 1, "read_timeout": 1, "arxiv_interval": 0.05, "retry_after_cap": 1},
-        "mail": {"pool_size": 3, "rate_per_second": 10_000.0, "max_attempts": 3, "retry_base_seconds": 0.01},
-        "schedule": {"collect_cron": "0 6-23/2 * * *", "send_cron": "0 8 * * *", "misfire_grace_minutes": 60,
-                     **schedule},
-        "sources": list(sources)}, allow_unicode=True), encoding="utf-8")
-
-
-def ops_app(tmp_path, sink: SmtpSink | None, clock, *, sources=(), **schedule):
-    """An App on a real SQLite file with the mail of `sink` (or none) and the schedule given."""
-    write_ops_config(tmp_path / "sources.yaml", sources=sources, **schedule)
-    environ = {"NEWSLETTER_SECRET": SECRET}
-    if sink is not None:
-        environ["NEWSLETTER_SMTP_URL"] = sink.url
-    return build_app(tmp_path / "ops.db", tmp_path / "sources.yaml", environ=environ, clock=clock)
-
-
-def readers(n: int) -> list[str]:
-    return [f"reader{i:02d}@example.com" for i in range(n)]
+CURATOR = OPS_CONTACT
 
 
 def send_runs(conn) -> list[dict]:
@@ -59,7 +32,7 @@ def draft_issue(conn, day: date, now: datetime):
 def test_a_ready_issue_goes_out_once_and_the_archive_is_rebuilt(tmp_path):
     clock = Clock(EIGHT_SEOUL)
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(6), EIGHT_SEOUL)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
 
@@ -87,7 +60,7 @@ def test_a_ready_issue_goes_out_once_and_the_archive_is_rebuilt(tmp_path):
 def test_a_draft_or_missing_issue_is_skipped_recorded_and_the_curator_told_in_korean(tmp_path):
     clock = Clock(EIGHT_SEOUL)
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(3), EIGHT_SEOUL)
 
         nothing = app.jobs.send(ISSUE_DAY)  # no issue built at all
@@ -115,7 +88,7 @@ def test_a_draft_or_missing_issue_is_skipped_recorded_and_the_curator_told_in_ko
 
 
 def test_without_smtp_the_skip_is_still_recorded_with_why_the_curator_was_not_told(tmp_path):
-    app = ops_app(tmp_path, None, Clock(EIGHT_SEOUL))
+    app = app_for(tmp_path, "ops", None, clock=Clock(EIGHT_SEOUL))
     result = app.jobs.send(ISSUE_DAY)
     assert (result.outcome, result.reason) == ("skipped", "not ready")
     (run,) = send_runs(app.conn)
@@ -127,7 +100,7 @@ def test_without_smtp_the_skip_is_still_recorded_with_why_the_curator_was_not_to
 def test_a_send_past_its_deadline_is_refused_with_the_reason(tmp_path):
     late = EIGHT_SEOUL + timedelta(days=1, hours=2)  # 10:00 on the 20th: the 19th's issue is too late
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, Clock(late))
+        app = app_for(tmp_path, "ops", sink, clock=Clock(late))
         add_active(app, readers(2), late)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
         result = app.jobs.send(ISSUE_DAY)
@@ -141,7 +114,7 @@ def test_a_send_past_its_deadline_is_refused_with_the_reason(tmp_path):
 
 def test_two_overlapping_triggers_send_each_subscriber_one_copy(tmp_path):
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, Clock(EIGHT_SEOUL))
+        app = app_for(tmp_path, "ops", sink, clock=Clock(EIGHT_SEOUL))
         add_active(app, readers(20), EIGHT_SEOUL)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
         finished = threading.Event()
@@ -174,9 +147,6 @@ def test_two_overlapping_triggers_send_each_subscriber_one_copy(tmp_path):
 
 # --- source alerts ---------------------------------------------------------------------------
 
-DEAD_FEED = {"id": "openai", "kind": "feed", "name": "OpenAI News", "url": "http://127.0.0.1:9/openai.xml",
-             "section": "labs"}
-
 
 def fail(conn, source_id: str, at: datetime, error: str = "openai: HTTP 503 서비스 불가") -> None:
     with transaction(conn):
@@ -186,7 +156,7 @@ def fail(conn, source_id: str, at: datetime, error: str = "openai: HTTP 503 서�
 def test_a_source_failing_for_a_day_is_mailed_once_and_again_only_if_it_comes_back(tmp_path):
     clock = Clock(EIGHT_SEOUL)
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock, sources=[DEAD_FEED])
+        app = app_for(tmp_path, "ops", sink, clock=clock, sources=[DEAD_FEED])
         with transaction(app.conn):
             source_store.record_success(app.conn, "openai", "feed", EIGHT_SEOUL - timedelta(hours=30), new_items=3,
                                         etag=None, last_modified=None)
@@ -222,7 +192,7 @@ def test_a_source_failing_for_a_day_is_mailed_once_and_again_only_if_it_comes_ba
 
 def test_an_alert_that_could_not_be_mailed_is_tried_after_the_next_collect(tmp_path):
     clock = Clock(EIGHT_SEOUL)
-    app = ops_app(tmp_path, None, clock, sources=[DEAD_FEED])  # no SMTP configured yet
+    app = app_for(tmp_path, "ops", None, clock=clock, sources=[DEAD_FEED])  # no SMTP configured yet
     fail(app.conn, "openai", EIGHT_SEOUL - timedelta(hours=26))
     fail(app.conn, "openai", EIGHT_SEOUL - timedelta(hours=1))
     runs_before = app.conn.execute("SELECT count(*) FROM runs").fetchone()[0]
@@ -235,7 +205,7 @@ def test_an_alert_that_could_not_be_mailed_is_tried_after_the_next_collect(tmp_p
 
     with SmtpSink() as sink:  # the operator sets NEWSLETTER_SMTP_URL and restarts
         clock.advance(hours=2)
-        app = ops_app(tmp_path, sink, clock, sources=[DEAD_FEED])
+        app = app_for(tmp_path, "ops", sink, clock=clock, sources=[DEAD_FEED])
         assert app.jobs.check_alerts().detail["mailed"] == 1
         assert [r.rcpt_tos for r in sink.received] == [(CURATOR,)]
         (stored,) = alert_store.open_alerts(app.conn)
@@ -248,7 +218,7 @@ def test_the_collect_job_collects_then_mails_the_new_alert(tmp_path):
 
     clock = Clock(EIGHT_SEOUL)
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock, sources=[DEAD_FEED])
+        app = app_for(tmp_path, "ops", sink, clock=clock, sources=[DEAD_FEED])
         with transaction(app.conn):  # it last worked yesterday morning, and has failed since
             source_store.record_success(app.conn, "openai", "feed", EIGHT_SEOUL - timedelta(hours=25), new_items=2,
                                         etag=None, last_modified=None)

@@ -12,7 +12,7 @@ from newsletter.errors import MailError
 from newsletter.mail.bulk import BulkMessage
 from newsletter.mail.message import Envelope, list_id_for, to_wire
 from newsletter.model import UNSUBSCRIBE_PLACEHOLDER
-from test_mail_sink import korean_issue
+from support.smtp import korean_issue
 
 WHEN = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)
 ENVELOPE = Envelope("AI 뉴스 편집부", "news@example.com", reply_to="curator@example.com",

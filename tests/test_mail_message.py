@@ -4,7 +4,7 @@ bytes, and no way for any field to become an extra header."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ import pytest
 
 from newsletter.errors import MailError
 from newsletter.mail.message import Envelope, build_message, list_id_for, to_wire
-from test_mail_sink import korean_issue
+from support.smtp import korean_issue
 
 SEOUL = ZoneInfo("Asia/Seoul")
 WHEN = datetime(2024, 7, 19, 8, 0, tzinfo=SEOUL)

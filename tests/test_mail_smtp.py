@@ -9,12 +9,13 @@ import subprocess
 
 import pytest
 
-from conftest import missing_tool
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from newsletter.errors import ConfigError, MailError
 from newsletter.mail.smtp import PermanentFailure, SmtpPool, TransientFailure, parse_smtp_url
-from test_mail_sink import SmtpSink, free_port
+from support.browser import missing_tool
+from support.net import free_port
+from support.smtp import SmtpSink
 
 MESSAGE = "Subject: =?utf-8?b?7JWI64WV?=\r\nFrom: news@example.com\r\nTo: {to}\r\n\r\n안녕하세요\r\n".format
 

@@ -1,118 +1,32 @@
 """Rendering the dated issue from real collected items: HTML (MJML) and text part.
 
 The items come from the real fixtures collected through the loopback server, approved with
-Korean commentary and tags the way a curator does it; the helpers here are shared with
-test_render_browser.py and test_issue*.py.
+Korean commentary and tags the way a curator does it (support.issues; the conftest fixture
+issue_app).
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from itertools import count
+from datetime import date, timedelta
 
 import pytest
-import yaml
 from markupsafe import escape
 
-from conftest import RSS, fixture_bytes
 from newsletter.flows import compose
-from newsletter.app import build_app
-from newsletter.demo.server import Route
 from newsletter.errors import ConfigError, RenderError
 from newsletter.model import UNSUBSCRIBE_PLACEHOLDER, Entry, ItemKind
 from newsletter.render import (GMAIL_CLIP_BYTES, EmailRenderer, email_problems, one_line, render_issue,
                                size_report)
-from newsletter.render.email import DEFAULT_TEMPLATE_DIR
+from newsletter.config import TEMPLATES_DIR
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-
-# 08:30 on Friday 19 July 2024 in Seoul, still the 18th in UTC
-SEOUL_MORNING = datetime(2024, 7, 18, 23, 30, tzinfo=timezone.utc)
-SITE = "https://news.example.com"
-POSTAL = "서울특별시 중구 세종대로 110, AI 뉴스"
-X_USER = b'{"data": {"id": "783214", "name": "Twitter", "username": "Twitter"}}'
-
-
-def ticking_clock(start: datetime = SEOUL_MORNING):
-    """A clock that moves one second per reading, so approvals have an order."""
-    seconds = count()
-    return lambda: start + timedelta(seconds=next(seconds))
-
-
-def serve_fixtures(server) -> list[dict]:
-    """Real payloads on loopback; returns the sources that collect them."""
-    server.routes["/openai.xml"] = Route(fixture_bytes("feeds/openai-news-rss-2025-07-28.xml"), RSS)
-    server.routes["/deepmind.xml"] = Route(fixture_bytes("feeds/google-deepmind-blog-rss-2025-07.xml"), RSS)
-    server.routes["/rss/cs.CL"] = Route(fixture_bytes("arxiv/arxiv-listing-cs.CL-2024-07-19.rss.xml"), RSS)
-    server.routes["/2/users/by/username/Twitter"] = Route(X_USER, "application/json")
-    server.routes["/2/users/783214/tweets"] = Route(
-        fixture_bytes("x/x-api-v2-users-783214-tweets-2022-10.json"), "application/json")
-    return [
-        {"id": "openai", "kind": "feed", "name": "OpenAI News", "url": server.url("/openai.xml"), "section": "labs"},
-        {"id": "deepmind", "kind": "feed", "name": "Google DeepMind", "url": server.url("/deepmind.xml"),
-         "section": "labs"},
-        {"id": "arxiv-cl", "kind": "arxiv", "name": "arXiv cs.CL", "categories": ["cs.CL"],
-         "url": server.url("/rss/"), "section": "papers"},
-        {"id": "x-twitter", "kind": "x", "name": "@Twitter", "handle": "Twitter", "api_url": server.url("/2"),
-         "section": "x"},
-    ]
-
-
-def collected_app(tmp_path, server, *, render: dict | None = None, newsletter: dict | None = None):
-    """An app on a real SQLite file holding everything the fixtures give, collected for real."""
-    config = tmp_path / "sources.yaml"
-    config.write_text(yaml.safe_dump({
-        "newsletter": {"contact": "test@example.com", "site_url": SITE, "postal_address": POSTAL,
-                       **(newsletter or {})},
-        "render": render or {},
-        "collect": {"connect_timeout": 2, "read_timeout": 2, "arxiv_interval": 0.05},
-        "sources": serve_fixtures(server)}, allow_unicode=True), encoding="utf-8")
-    app = build_app(tmp_path / "render.db", config, environ={"X_BEARER_TOKEN": "test-token"},
-                    clock=ticking_clock())
-    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
-    with ThreadPoolExecutor(1) as thread:
-        report = thread.submit(asyncio.run, app.collect()).result()
-    assert {r.status.value for r in report.results} == {"ok"}, report.as_json()
-    return app
-
-
-def item_id(app, key: str = "", *, source: str = "", nth: int = 0) -> int:
-    """An item by key, or the nth newest of a source."""
-    if key:
-        return item_store.get_item_by_key(app.conn, key).id
-    return item_store.list_items(app.conn, source_id=source)[nth].id
-
-
-# The curator's picks, in the order approved: mixed sections on purpose.
-PICKS = (
-    ("x:1577730467436138524", "", 0, "GIF와 영상을 한 게시물에 섞을 수 있게 된 변화", "x, 소셜"),
-    ("arxiv:2407.13623", "", 0, "연산량에 따라 최적의 어휘 크기가 달라진다는 스케일링 법칙", "scaling-law, 토크나이저"),
-    ("", "openai", 0, "보안 위협 대응을 백 배 빠르게 만든 에이전트 사례", "openai, 에이전트"),
-    ("", "deepmind", 0, "역사학자를 돕는 모델이 비문을 복원하는 방식", "deepmind, 고고학"),
-    ("arxiv:2407.13647", "", 0, "약한 감독자로 강한 모델의 추론을 끌어내는 방법", "추론, weak-to-strong"),
-)
-
-
-def approve_picks(app, picks=PICKS) -> list[int]:
-    ids = []
-    for key, source, nth, sentence, tags in picks:
-        found = item_id(app, key, source=source, nth=nth)
-        commentary = f"{sentence}. 핵심은 **{tags.split(',')[0]}** 입니다. [원문 보기](https://example.org/read/{found})"
-        compose.approve_item(app.conn, found, app.clock(), commentary=commentary, tags=tags)
-        ids.append(found)
-    return ids
-
-
-@pytest.fixture
-def issue_app(tmp_path, server):
-    app = collected_app(tmp_path, server)
-    yield app
-    app.close()
+from support.apps import item_id
+from support.clock import SEOUL_MORNING
+from support.config import POSTAL, SITE
+from support.issues import HOSTILE_TITLE, PICKS, approve_picks, collected_app
 
 
 def positions(haystack: str, needles: list[str]) -> list[int]:
@@ -210,10 +124,6 @@ def test_the_checker_finds_what_would_make_an_email_unsafe():
     assert any("onclick" in p for p in problems) and any("<script>" in p for p in problems)
 
 
-HOSTILE_TITLE = ("Breaking\r\nBcc: victim@example.com\r\n\r\n<script>alert('t')</script> "
-                 "<img src=x onerror=alert(1)> " + "ㅋ" * 20 + "A" * 400)
-
-
 def test_hostile_titles_commentary_and_subject_come_out_inert(issue_app):
     app = issue_app
     entry = Entry(key="https://evil.example/post", kind=ItemKind.POST, url="javascript:alert(document.cookie)",
@@ -250,12 +160,12 @@ def test_subject_from_template_follows_the_local_date_and_numbers_follow_issues(
     app = issue_app
     approve_picks(app)
     first = compose.build_issue(app.settings, app.conn, app.clock()).issue
-    assert compose.render_stored_issue(app.settings, app.conn, first).subject == "AI 뉴스 #1 — 2024년 7월 19일 (금)"
-    compose.mark_ready(app.settings, app.conn, first, app.clock())
+    assert compose.render_stored_issue(app.settings, app.conn, first, app.email).subject == "AI 뉴스 #1 — 2024년 7월 19일 (금)"
+    compose.mark_ready(app.settings, app.conn, first, app.clock(), app.email)
     # the next morning's issue is #2 and dated Saturday
     second = compose.build_issue(app.settings, app.conn, SEOUL_MORNING + timedelta(days=1)).issue
     assert (second.issue_date, second.number) == (date(2024, 7, 20), 2)
-    assert compose.render_stored_issue(app.settings, app.conn, second).subject == "AI 뉴스 #2 — 2024년 7월 20일 (토)"
+    assert compose.render_stored_issue(app.settings, app.conn, second, app.email).subject == "AI 뉴스 #2 — 2024년 7월 20일 (토)"
 
 
 def test_subject_template_mistake_names_the_field(issue_app):
@@ -265,7 +175,7 @@ def test_subject_template_mistake_names_the_field(issue_app):
     settings = replace(app.settings, newsletter=replace(app.settings.newsletter,
                                                         subject_template="{title} #{numbr}"))
     with pytest.raises(ConfigError, match="newsletter.subject_template"):
-        compose.render_stored_issue(settings, app.conn, issue)
+        compose.render_stored_issue(settings, app.conn, issue, app.email)
 
 
 def test_preheader_comes_from_the_first_items_and_stays_within_the_limit(issue_app):
@@ -273,10 +183,10 @@ def test_preheader_comes_from_the_first_items_and_stays_within_the_limit(issue_a
     approve_picks(app)
     issue = compose.build_issue(app.settings, app.conn, app.clock()).issue
     first = compose.issue_items(app.conn, issue)[0]
-    generated = compose.render_stored_issue(app.settings, app.conn, issue).preheader
+    generated = compose.render_stored_issue(app.settings, app.conn, issue, app.email).preheader
     assert generated.startswith(first.display_title[:40]) and len(generated) <= 90
     issue = compose.edit_issue(app.conn, issue, app.clock(), preheader="오늘은 어휘 크기와 추론 이야기. " * 10)
-    edited = compose.render_stored_issue(app.settings, app.conn, issue).preheader
+    edited = compose.render_stored_issue(app.settings, app.conn, issue, app.email).preheader
     assert edited.startswith("오늘은 어휘 크기와 추론 이야기.") and len(edited) <= 90
 
 
@@ -344,8 +254,8 @@ def test_a_broken_template_is_a_render_error_naming_the_file(issue_app, tmp_path
     issue = compose.build_issue(app.settings, app.conn, app.clock()).issue
     broken = tmp_path / "templates"
     broken.mkdir()
-    for path in DEFAULT_TEMPLATE_DIR.rglob("*.j2"):
-        target = broken / path.relative_to(DEFAULT_TEMPLATE_DIR)
+    for path in (TEMPLATES_DIR / "email").rglob("*.j2"):
+        target = broken / path.relative_to(TEMPLATES_DIR / "email")
         target.parent.mkdir(exist_ok=True)
         target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     (broken / "items" / "paper.mjml.j2").write_text("{{ item.no_such_field }}", encoding="utf-8")

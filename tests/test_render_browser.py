@@ -9,23 +9,10 @@ from newsletter.flows import compose
 from newsletter.model import Entry, ItemKind
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-from test_render import HOSTILE_TITLE, SEOUL_MORNING, approve_picks, issue_app, item_id  # noqa: F401 (fixture)
-
-# The width of the first `chars` characters of the first text node holding `text`, and the
-# font size there.
-MEASURE = """([text, chars]) => {
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const at = node.data.indexOf(text);
-    if (at < 0) continue;
-    const range = document.createRange();
-    range.setStart(node, at);
-    range.setEnd(node, at + chars);
-    return {width: range.getBoundingClientRect().width,
-            fontSize: parseFloat(getComputedStyle(node.parentElement).fontSize)};
-  }
-  return null;
-}"""
+from support.apps import item_id
+from support.browser import MEASURE
+from support.clock import SEOUL_MORNING
+from support.issues import HOSTILE_TITLE, approve_picks
 
 
 @pytest.fixture

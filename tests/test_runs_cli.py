@@ -8,14 +8,17 @@ from datetime import datetime, timedelta
 from newsletter.model import parse_utc
 from newsletter.store import transaction
 from newsletter.store import sources as source_store
-from test_jobs import DEAD_FEED, EIGHT_SEOUL, ISSUE_DAY, ops_app
-from test_scheduler import newsletter
-from test_web_support import Clock
+from support.apps import app_for
+from support.cli import cli_runner
+from support.clock import EIGHT_SEOUL, ISSUE_DAY, Clock
+from support.config import DEAD_FEED
+
+newsletter = cli_runner("ops")
 
 
 def test_runs_reports_next_runs_last_runs_and_alerts(tmp_path):
     clock = Clock(EIGHT_SEOUL)
-    app = ops_app(tmp_path, None, clock, sources=[DEAD_FEED], send_cron="30 7 * * 1-5")
+    app = app_for(tmp_path, "ops", None, clock=clock, sources=[DEAD_FEED], schedule={"send_cron": "30 7 * * 1-5"})
     with transaction(app.conn):
         source_store.record_success(app.conn, "openai", "feed", EIGHT_SEOUL - timedelta(hours=30), new_items=3,
                                     etag=None, last_modified=None)

@@ -4,24 +4,24 @@ configuration: the real app under uvicorn on loopback, driven with httpx and Chr
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from datetime import date, timedelta
 
 import httpx
-import uvicorn
 
 from newsletter.model import IssueStatus
 from newsletter.store import issues, transaction
 from newsletter.store import connect
 from newsletter.store import sources as source_store
 from newsletter.store import users as user_store
-from newsletter.web import server_config
 from newsletter.web.runs import with_scheduler
-from test_jobs import EIGHT_SEOUL, ops_app, readers
-from test_mail_sink import SmtpSink, add_active, ready_issue
-from test_web_support import MORNING, Clock, add_curator, browser_login, editor, login  # noqa: F401 (fixture)
+from support.apps import add_active, add_curator, app_for, readers, ready_issue
+from support.browser import browser_login
+from support.clock import EIGHT_SEOUL, MORNING, Clock
+from support.server import AppServer
+from support.smtp import SmtpSink
+from support.web import login
 
 ISSUE_DAY = date(2024, 7, 19)
 
@@ -110,34 +110,6 @@ def test_the_runs_page_is_in_the_editors_nav(editor, browser):
 
 # --- `serve`'s uvicorn configuration behind a reverse proxy --------------------------------------
 
-class ServedLikeServe:
-    """The app under uvicorn with exactly the configuration `newsletter serve` uses."""
-
-    def __init__(self, app, **options):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.server = uvicorn.Server(server_config(app, "127.0.0.1", self.socket.getsockname()[1], **options))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        for _ in range(300):
-            if self.server.started:
-                return self
-            time.sleep(0.02)
-        raise RuntimeError("uvicorn did not start")
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(15)
-        self.socket.close()
-
-    def client(self, *, from_address: str = "127.0.0.1", **kwargs) -> httpx.Client:
-        transport = httpx.HTTPTransport(local_address=from_address)
-        return httpx.Client(base_url=f"http://127.0.0.1:{self.socket.getsockname()[1]}", transport=transport,
-                            timeout=10, **kwargs)
-
-
 def cookie_flags(response: httpx.Response, name: str) -> list[str]:
     cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith(name + "="))
     return [part.strip().lower() for part in cookie.split(";")]
@@ -146,7 +118,7 @@ def cookie_flags(response: httpx.Response, name: str) -> list[str]:
 def test_https_at_the_proxy_gets_secure_cookies_and_only_the_proxy_is_believed(editor):
     ed = editor()
     proxy_headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
-    with ServedLikeServe(ed.app) as served:
+    with AppServer(ed.app, like_serve=True) as served:
         with served.client(headers=proxy_headers) as through_proxy:  # the proxy on this machine
             assert "secure" in cookie_flags(through_proxy.get("/login"), "nl_login")
         with served.client() as local:  # plain http on loopback, no proxy: a Secure cookie would never return
@@ -155,7 +127,7 @@ def test_https_at_the_proxy_gets_secure_cookies_and_only_the_proxy_is_believed(e
         # so its plain-http request is seen as what it is.
         with served.client(from_address="127.0.0.2", headers=proxy_headers) as stranger:
             assert "secure" not in cookie_flags(stranger.get("/login"), "nl_login")
-    with ServedLikeServe(ed.app, forwarded_allow_ips="127.0.0.2") as served:  # --forwarded-allow-ips
+    with AppServer(ed.app, like_serve=True, forwarded_allow_ips="127.0.0.2") as served:  # --forwarded-allow-ips
         with served.client(from_address="127.0.0.2", headers=proxy_headers) as proxy_elsewhere:
             assert "secure" in cookie_flags(proxy_elsewhere.get("/login"), "nl_login")
 
@@ -163,7 +135,7 @@ def test_https_at_the_proxy_gets_secure_cookies_and_only_the_proxy_is_believed(e
 def test_a_scheduled_send_runs_off_the_event_loop_while_the_runs_page_answers(tmp_path):
     clock = Clock(EIGHT_SEOUL + timedelta(minutes=10))  # started at 08:10: the 08:00 send is caught up
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(5), EIGHT_SEOUL)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
         add_curator(app)
@@ -173,7 +145,7 @@ def test_a_scheduled_send_runs_off_the_event_loop_while_the_runs_page_answers(tm
         sink.on_accept = lambda received: release.wait(30)  # the relay holds the first message
         watcher = connect(app.db_path)
         try:
-            with ServedLikeServe(app, lifespan=with_scheduler(app)) as served, \
+            with AppServer(app, like_serve=True, lifespan=with_scheduler(app)) as served, \
                     served.client(headers={"Authorization": f"Bearer {token}"}) as client:
                 for _ in range(400):  # the send has begun: its run is open, its first message held
                     if watcher.execute("SELECT count(*) FROM runs WHERE job = 'send' AND finished IS NULL").fetchone()[0]:

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -19,11 +16,15 @@ import httpx
 from newsletter.model import IssueStatus
 from newsletter.schedule import fire_times, missed_send, scheduler_for
 from newsletter.store import connect, deliveries, issues, transaction
-from test_jobs import EIGHT_SEOUL, ISSUE_DAY, ops_app, readers, write_ops_config
-from test_mail_sink import SECRET, SmtpSink, add_active, free_port, ready_issue
-from test_web_support import Clock
+from support.apps import add_active, app_for, readers, ready_issue
+from support.cli import cli_runner, spawn
+from support.clock import EIGHT_SEOUL, ISSUE_DAY, Clock
+from support.config import write_config
+from support.net import free_port
+from support.smtp import SmtpSink
 
 SEOUL = ZoneInfo("Asia/Seoul")
+newsletter = cli_runner("ops")
 
 
 def run_service(app, done, *, paused: bool = False):
@@ -57,7 +58,7 @@ def count(conn, job: str, outcome: str | None = None) -> int:
 
 def test_the_scheduler_holds_each_job_at_its_time_in_seoul(tmp_path):
     clock = Clock(datetime(2024, 7, 19, 0, 30, tzinfo=timezone.utc))  # 09:30 in Seoul
-    app = ops_app(tmp_path, None, clock, misfire_grace_minutes=45)
+    app = app_for(tmp_path, "ops", None, clock=clock, schedule={"misfire_grace_minutes": 45})
 
     async def held():
         scheduler = scheduler_for(app)
@@ -86,7 +87,7 @@ def test_the_scheduler_holds_each_job_at_its_time_in_seoul(tmp_path):
 def test_a_restart_inside_the_grace_window_sends_once(tmp_path):
     clock = Clock(EIGHT_SEOUL + timedelta(minutes=20))  # the service was down at 08:00, back at 08:20
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(8), EIGHT_SEOUL)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
 
@@ -108,7 +109,7 @@ def test_a_restart_inside_the_grace_window_sends_once(tmp_path):
 def test_a_restart_after_the_grace_window_does_not_send(tmp_path):
     clock = Clock(EIGHT_SEOUL + timedelta(minutes=61))  # back at 09:01: the 08:00 send is an hour late
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(3), EIGHT_SEOUL)
         ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
 
@@ -124,7 +125,7 @@ def test_a_restart_after_the_grace_window_does_not_send(tmp_path):
 def test_a_send_broken_off_by_an_outage_is_resumed_at_restart_without_doubles(tmp_path):
     clock = Clock(EIGHT_SEOUL)
     with SmtpSink() as sink:
-        app = ops_app(tmp_path, sink, clock)
+        app = app_for(tmp_path, "ops", sink, clock=clock)
         add_active(app, readers(12), EIGHT_SEOUL)
         issue = ready_issue(app.conn, ISSUE_DAY, EIGHT_SEOUL)
 
@@ -151,7 +152,7 @@ def test_a_send_broken_off_by_an_outage_is_resumed_at_restart_without_doubles(tm
 
 def test_what_a_start_up_catches_up(tmp_path):
     clock = Clock(EIGHT_SEOUL)
-    app = ops_app(tmp_path, None, clock)
+    app = app_for(tmp_path, "ops", None, clock=clock)
     at = EIGHT_SEOUL + timedelta(minutes=20)
     assert missed_send(app.conn, app.settings, at) == EIGHT_SEOUL  # down at 08:00, nothing built: tell the curator
 
@@ -173,24 +174,13 @@ def test_what_a_start_up_catches_up(tmp_path):
 
 # --- `newsletter serve` runs the scheduler ------------------------------------------------------
 
-def newsletter(tmp_path, *args, stdin: str = "", env: dict | None = None):
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "ops.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), "NEWSLETTER_SECRET": SECRET, **(env or {})}
-    environment.pop("NEWSLETTER_SMTP_URL", None)
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True,
-                          input=stdin, env=environment, cwd=tmp_path, timeout=120)
-
-
 def test_newsletter_serve_starts_the_scheduler_and_the_runs_page_shows_its_next_runs(tmp_path):
-    write_ops_config(tmp_path / "sources.yaml", collect_cron="15 6-23/2 * * *", send_cron="45 7 * * 1-5")
+    write_config(tmp_path / "sources.yaml", "ops",
+                 schedule={"collect_cron": "15 6-23/2 * * *", "send_cron": "45 7 * * 1-5"})
     assert newsletter(tmp_path, "user", "add", "지수", "--password-stdin", stdin="한글 비밀번호 1234\n").returncode == 0
     token = json.loads(newsletter(tmp_path, "user", "token", "지수", "--json").stdout)["token"]
     port = free_port()
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "ops.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), "NEWSLETTER_SECRET": SECRET}
-    environment.pop("NEWSLETTER_SMTP_URL", None)
-    service = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", str(port)], env=environment,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    service = spawn(tmp_path, "serve", "--port", str(port), profile="ops")
     try:
         page = archive = None
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,

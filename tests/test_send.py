@@ -14,7 +14,8 @@ from newsletter.model import UNSUBSCRIBE_PLACEHOLDER, DeliveryStatus, IssueStatu
 from newsletter.flows.send import plan_send, send_issue, send_test
 from newsletter.store import connect, deliveries, issues, items, runs, subscribers
 from newsletter.flows.subscribe import LinkOutcome
-from test_mail_sink import SmtpSink, add_active, korean_issue, mail_app, ready_issue
+from support.apps import add_active, app_for, ready_issue
+from support.smtp import SmtpSink, korean_issue
 
 ISSUE_DAY = date(2024, 7, 19)
 MORNING = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)  # 08:00 on the 19th in Seoul
@@ -45,7 +46,7 @@ def unsubscribe_url_of(received) -> str:
 
 def test_transient_failures_are_retried_permanent_ones_marked_failed_the_rest_unaffected(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING, max_attempts=4)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING, mail={"max_attempts": 4})
         add_active(app, readers(40), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         sink.fail("reader001@example.com", "451 4.7.1 greylisted", "421 4.4.2 busy, try later")
@@ -87,12 +88,13 @@ def test_transient_failures_are_retried_permanent_ones_marked_failed_the_rest_un
 def test_backoff_doubles_between_attempts(tmp_path):
     fake = FakeTime(MORNING)
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=fake, retry_base_seconds=2.0, max_attempts=5)
+        app = app_for(tmp_path, "mail", sink, clock=fake, mail={"retry_base_seconds": 2.0, "max_attempts": 5})
         add_active(app, ["kim@example.com"], MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         sink.fail("kim@example.com", "451 a", "451 b", "451 c")
         with app.smtp_pool() as pool:
-            send_issue(app.conn, app.settings, issue, korean_issue(), pool, clock=fake, sleep=fake.sleep)
+            send_issue(app.conn, app.settings, issue, pool, app.tokens, rendered=korean_issue(), clock=fake,
+                       sleep=fake.sleep)
         assert fake.sleeps == [2.0, 4.0, 8.0]
         assert len(sink.to("kim@example.com")) == 1
         app.close()
@@ -100,7 +102,7 @@ def test_backoff_doubles_between_attempts(tmp_path):
 
 def test_every_message_on_the_wire_parses_into_text_and_html_with_the_required_headers(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         addresses = readers(12) + ["Kim.MinJi@Example.COM", "lee@한국.kr"]
         add_active(app, addresses, MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
@@ -139,7 +141,7 @@ def test_every_message_on_the_wire_parses_into_text_and_html_with_the_required_h
 def test_one_click_unsubscribe_through_the_function_the_post_route_calls(tmp_path):
     # RFC 8058: a mail client POSTs List-Unsubscribe=One-Click to the header's URL, no cookie.
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, ["kim@example.com", "lee@example.com"], MORNING)
         app.send_issue(ready_issue(app.conn, ISSUE_DAY, MORNING), korean_issue())
         token = unsubscribe_url_of(sink.to("kim@example.com")[0]).rsplit("/", 1)[1]
@@ -162,17 +164,16 @@ def test_one_click_unsubscribe_through_the_function_the_post_route_calls(tmp_pat
 
 def test_someone_who_unsubscribes_during_a_send_gets_nothing_more(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING, pool_size=2)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING, mail={"pool_size": 2})
         add_active(app, readers(120), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         leaver = subscribers.get_by_email(app.conn, "reader100@example.com")
         token = app.subscriptions.unsubscribe_url(leaver).rsplit("/", 1)[1]
         web = connect(tmp_path / "mail.db")  # the web app's own connection, as in production
-        from newsletter.flows.subscribe import Subscriptions
 
         def unsubscribe_when_reader010_is_accepted(received):
             if received.rcpt_tos == ("reader010@example.com",):
-                assert Subscriptions(web, app.settings).unsubscribe(token, MORNING, how="one-click").ok
+                assert app.subscriptions_on(web).unsubscribe(token, MORNING, how="one-click").ok
 
         sink.on_accept = unsubscribe_when_reader010_is_accepted
         report = app.send_issue(issue, korean_issue())
@@ -187,7 +188,7 @@ def test_someone_who_unsubscribes_during_a_send_gets_nothing_more(tmp_path):
 
 def test_delivery_rows_exist_for_every_subscriber_before_the_first_message(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(30), MORNING)
         app.subscriptions.subscribe("pending@example.com", "198.51.100.7", "", MORNING)  # never confirmed
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
@@ -212,7 +213,7 @@ def test_delivery_rows_exist_for_every_subscriber_before_the_first_message(tmp_p
 def test_no_send_starts_after_the_deadline_unless_forced(tmp_path):
     late = datetime(2024, 7, 19, 15, 0, 1, tzinfo=timezone.utc)  # 00:00:01 on the 20th in Seoul
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: late)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: late)
         add_active(app, readers(3), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         plan = plan_send(app.conn, app.settings, issue, late)
@@ -233,7 +234,7 @@ def test_no_send_starts_after_the_deadline_unless_forced(tmp_path):
 
 def test_the_deadline_is_configurable(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING, deadline_hours=6.0)  # 06:00 KST
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING, mail={"deadline_hours": 6.0})  # 06:00 KST
         add_active(app, readers(2), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         with pytest.raises(SendRefused, match="2024-07-19 06:00 KST"):
@@ -244,7 +245,7 @@ def test_the_deadline_is_configurable(tmp_path):
 
 def test_two_sends_of_one_issue_never_run_at_once(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(20), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         first_accepted, go_on = threading.Event(), threading.Event()
@@ -269,7 +270,7 @@ def test_two_sends_of_one_issue_never_run_at_once(tmp_path):
 
 def test_an_issue_with_nobody_to_send_to_stays_ready(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         app.subscriptions.subscribe("pending@example.com", "198.51.100.7", "", MORNING)  # not active
         with pytest.raises(SendRefused, match="no active subscribers"):
@@ -281,7 +282,7 @@ def test_an_issue_with_nobody_to_send_to_stays_ready(tmp_path):
 
 def test_a_draft_is_never_sent(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(2), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         issues.set_status(app.conn, issue.id, IssueStatus.DRAFT, MORNING)
@@ -293,7 +294,7 @@ def test_a_draft_is_never_sent(tmp_path):
 
 def test_an_smtp_outage_leaves_the_rest_pending_and_a_second_run_finishes(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(25), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
 
@@ -321,8 +322,8 @@ def test_an_smtp_outage_leaves_the_rest_pending_and_a_second_run_finishes(tmp_pa
 def test_header_injection_through_settings_and_subject_never_reaches_the_wire(tmp_path):
     evil = "\r\nBcc: victim@evil.example\r\nX-Injected: yes"
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING,
-                       newsletter={"title": "AI 뉴스" + evil, "sender_name": "편집부" + evil})
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING,
+                      newsletter={"title": "AI 뉴스" + evil, "sender_name": "편집부" + evil})
         add_active(app, ["kim@example.com"], MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         rendered = korean_issue()
@@ -340,12 +341,13 @@ def test_header_injection_through_settings_and_subject_never_reaches_the_wire(tm
 
 def test_a_test_send_goes_to_one_address_and_changes_nothing(tmp_path):
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, clock=lambda: MORNING)
+        app = app_for(tmp_path, "mail", sink, clock=lambda: MORNING)
         add_active(app, readers(5), MORNING)
         issue = ready_issue(app.conn, ISSUE_DAY, MORNING)
         issues.set_status(app.conn, issue.id, IssueStatus.DRAFT, MORNING)  # the composer tests drafts
         with app.smtp_pool(size=1) as pool:
-            reply = send_test(app.conn, app.settings, korean_issue(), pool, "Curator@Example.com", now=MORNING)
+            reply = send_test(app.conn, app.settings, korean_issue(), pool, app.tokens, "Curator@Example.com",
+                              now=MORNING)
         assert reply.startswith("250")
         (received,) = sink.received
         assert received.rcpt_tos == ("curator@example.com",)

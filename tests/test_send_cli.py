@@ -6,29 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 
 from newsletter.model import IssueStatus
 from newsletter.store import connect, issues
-from test_mail_sink import SECRET, SmtpSink, mail_app, ready_issue
+from support.apps import app_for, ready_issue
+from support.cli import cli_runner
+from support.smtp import SmtpSink
 
-
-def newsletter(tmp_path, *args, sink: SmtpSink | None = None, env: dict | None = None):
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "mail.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), "NEWSLETTER_SECRET": SECRET, **(env or {})}
-    environment.pop("NEWSLETTER_SMTP_URL", None)
-    if sink is not None:
-        environment["NEWSLETTER_SMTP_URL"] = sink.url
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=120)
+newsletter = cli_runner("mail")
 
 
 def test_subscribers_commands_end_to_end(tmp_path):
     with SmtpSink() as sink:
-        mail_app(tmp_path).close()  # config and database
+        app_for(tmp_path, "mail").close()  # config and database
         run = newsletter(tmp_path, "subscribers", "add", "Kim@Example.com", "lee@한국.kr", "--json")
         assert run.returncode == 0, run.stderr
         assert [r["outcome"] for r in json.loads(run.stdout)] == ["added", "added"]
@@ -74,7 +65,7 @@ def test_subscribers_commands_end_to_end(tmp_path):
 def test_send_dry_run_test_and_real_send_with_the_real_renderer(tmp_path):
     now = datetime.now(timezone.utc)
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink)
+        app = app_for(tmp_path, "mail", sink)
         today = now.astimezone(app.settings.newsletter.zone).date()
         issue = ready_issue(app.conn, today, now)
         app.close()
@@ -113,7 +104,7 @@ def test_send_dry_run_test_and_real_send_with_the_real_renderer(tmp_path):
 
 def test_send_without_smtp_settings_says_so(tmp_path):
     now = datetime.now(timezone.utc)
-    app = mail_app(tmp_path)
+    app = app_for(tmp_path, "mail")
     ready_issue(app.conn, now.astimezone(app.settings.newsletter.zone).date(), now)
     app.close()
     newsletter(tmp_path, "subscribers", "add", "kim@example.com")

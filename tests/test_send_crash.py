@@ -7,32 +7,29 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 from datetime import datetime, timezone
 
 from newsletter.model import IssueStatus
 from newsletter.store import deliveries, issues
-from test_mail_sink import SECRET, SmtpSink, add_active, mail_app, ready_issue
+from support.apps import add_active, app_for, ready_issue
+from support.cli import spawn
+from support.smtp import SmtpSink
 
 POOL_SIZE = 4
 SUBSCRIBERS = 500
 
 
 def send_process(tmp_path, sink: SmtpSink) -> subprocess.Popen:
-    environment = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "mail.db"),
-                   "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml"), "NEWSLETTER_SECRET": SECRET,
-                   "NEWSLETTER_SMTP_URL": sink.url}
     # --force-late: the issue is dated today and the test must not depend on the hour it runs
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "send", "--force-late", "--json"],
-                            env=environment, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return spawn(tmp_path, "send", "--force-late", "--json", profile="mail", sink=sink, text=False)
 
 
 def test_a_send_killed_midway_and_run_again_mails_everyone_with_duplicates_within_the_bound(tmp_path):
     now = datetime.now(timezone.utc)
     with SmtpSink() as sink:
-        app = mail_app(tmp_path, sink, pool_size=POOL_SIZE, rate_per_second=2000.0)
+        app = app_for(tmp_path, "mail", sink, mail={"pool_size": POOL_SIZE, "rate_per_second": 2000.0})
         addresses = [f"reader{n:03d}@example.com" for n in range(SUBSCRIBERS)]
         add_active(app, addresses, now)
         issue = ready_issue(app.conn, now.astimezone(app.settings.newsletter.zone).date(), now)

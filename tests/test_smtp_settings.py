@@ -13,7 +13,8 @@ from newsletter.errors import ConfigError
 from newsletter.model import SubscriberStatus
 from newsletter.store import subscribers
 from newsletter.flows.subscribe import LinkOutcome, SubscribeOutcome
-from test_mail_sink import SECRET, add_active, mail_app, write_mail_config
+from support.apps import SECRET, add_active, app_for
+from support.config import write_config
 
 MORNING = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)
 
@@ -27,7 +28,7 @@ MORNING = datetime(2024, 7, 18, 23, 0, tzinfo=timezone.utc)
 ])
 def test_a_mistyped_smtp_url_fails_at_load_naming_the_variable_and_never_the_password(tmp_path, url, expected,
                                                                                        secret):
-    write_mail_config(tmp_path / "sources.yaml")
+    write_config(tmp_path / "sources.yaml", "mail")
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path / "sources.yaml", {"NEWSLETTER_SECRET": SECRET, "NEWSLETTER_SMTP_URL": url})
     message = str(caught.value)
@@ -36,7 +37,7 @@ def test_a_mistyped_smtp_url_fails_at_load_naming_the_variable_and_never_the_pas
 
 
 def test_a_good_smtp_url_or_none_loads(tmp_path):
-    write_mail_config(tmp_path / "sources.yaml")
+    write_config(tmp_path / "sources.yaml", "mail")
     url = "smtp+starttls://user%40example.com:p%40ss@smtp.example.com"
     assert load_settings(tmp_path / "sources.yaml", {"NEWSLETTER_SMTP_URL": url}).smtp_url == url
     assert load_settings(tmp_path / "sources.yaml", {}).smtp_url == ""
@@ -49,7 +50,7 @@ def one_click(app, address: str) -> LinkOutcome:
 
 
 def test_one_click_unsubscribe_works_with_no_smtp_url_at_all(tmp_path):
-    app = mail_app(tmp_path, None, clock=lambda: MORNING)  # NEWSLETTER_SMTP_URL unset
+    app = app_for(tmp_path, "mail", None, clock=lambda: MORNING)  # NEWSLETTER_SMTP_URL unset
     add_active(app, ["kim@뉴스레터.한국"], MORNING)
     assert one_click(app, "kim@뉴스레터.한국") is LinkOutcome.DONE
     assert subscribers.get_by_email(app.conn, "kim@뉴스레터.한국").status is SubscriberStatus.UNSUBSCRIBED
@@ -59,7 +60,7 @@ def test_one_click_unsubscribe_works_with_no_smtp_url_at_all(tmp_path):
 def test_an_unusable_smtp_url_never_blocks_unsubscribing_and_only_fails_the_mail_it_was_for(tmp_path):
     # Settings made without load_settings (as a test or an embedding program might) can still
     # hold a bad URL: the public flows must not need the mailer to exist.
-    app = mail_app(tmp_path, None, clock=lambda: MORNING)
+    app = app_for(tmp_path, "mail", None, clock=lambda: MORNING)
     app.settings = replace(app.settings, smtp_url="smtp+tls://kim:hunter2@smtp.example.com")
     add_active(app, ["lee@example.com"], MORNING)
     assert one_click(app, "lee@example.com") is LinkOutcome.DONE

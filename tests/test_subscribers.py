@@ -14,8 +14,9 @@ from newsletter.model import SubscriberStatus
 from newsletter.store import connect, subscribers
 from newsletter.flows.roster import (AddOutcome, RemoveOutcome, RowVerdict, add_addresses, apply_import,
                                      decode_csv, export_csv, preview_import, remove_addresses)
-from newsletter.flows.subscribe import LinkOutcome, SubscribeOutcome, Subscriptions
-from test_mail_sink import SmtpSink, mail_app
+from newsletter.flows.subscribe import LinkOutcome, SubscribeOutcome
+from support.apps import app_for
+from support.smtp import SmtpSink
 
 NOW = datetime(2024, 7, 19, 1, 30, tzinfo=timezone.utc)
 IP = "203.0.113.9"
@@ -41,7 +42,7 @@ def sink():
 
 @pytest.fixture
 def app(tmp_path, sink):
-    running = mail_app(tmp_path, sink, clock=lambda: NOW)
+    running = app_for(tmp_path, "mail", sink, clock=lambda: NOW)
     yield running
     running.close()
 
@@ -182,7 +183,7 @@ def test_leaving_and_coming_back_needs_a_fresh_confirmation(app, sink):
 
 
 def test_a_failing_smtp_server_leaves_the_subscriber_pending_and_says_so(tmp_path):
-    app = mail_app(tmp_path, None, clock=lambda: NOW)  # no NEWSLETTER_SMTP_URL
+    app = app_for(tmp_path, "mail", None, clock=lambda: NOW)  # no NEWSLETTER_SMTP_URL
     result = app.subscriptions.subscribe("kim@example.com", IP, "", NOW)
     assert result.outcome is SubscribeOutcome.MAIL_FAILED and not result.looks_sent
     assert subscribers.get_by_email(app.conn, "kim@example.com").status is SubscriberStatus.PENDING
@@ -277,12 +278,9 @@ def test_remove_keeps_the_record(app):
 
 
 def test_subscriptions_need_the_secret(tmp_path):
-    from newsletter.app import build_app
     from newsletter.errors import ConfigError
-    from test_mail_sink import write_mail_config
 
-    write_mail_config(tmp_path / "sources.yaml")
-    app = build_app(tmp_path / "x.db", tmp_path / "sources.yaml", environ={})
+    app = app_for(tmp_path, "mail", db="x.db", environ={})  # the mail preset, without NEWSLETTER_SECRET
     with pytest.raises(ConfigError, match="NEWSLETTER_SECRET"):
-        Subscriptions(app.conn, app.settings)
+        app.subscriptions  # noqa: B018 (building them is the point)
     app.close()

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import fixture_bytes
+from support.fixtures import fixture_bytes
 from newsletter.demo.server import Route
-from test_web_support import VOCABULARY_PAPER, editor, login, snapshot  # noqa: F401 (editor is a fixture)
+from support.apps import VOCABULARY_PAPER
+from support.web import login, snapshot
 
 
 @pytest.mark.parametrize("url", [

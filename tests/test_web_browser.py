@@ -7,13 +7,15 @@ import json
 
 import pytest
 
-from conftest import fixture_bytes
+from support.fixtures import fixture_bytes
 from newsletter.demo.server import Route
 from newsletter.model import Entry, ItemKind
 from newsletter.store import transaction
 from newsletter.store.items import annotate, upsert_entries
-from test_web_support import (MORNING, VOCABULARY_PAPER, XSS_SUMMARY, XSS_TITLE, browser_login, editor,  # noqa: F401
-                              item_id)
+from support.apps import VOCABULARY_PAPER, item_id
+from support.browser import browser_login
+from support.clock import MORNING
+from support.web import XSS_SUMMARY, XSS_TITLE
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

@@ -2,69 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 
 import httpx
 
 from newsletter.app import build_app
-from test_web_support import EditorServer, login, write_editor_config
+from support.cli import Running, cli_runner
+from support.config import write_config
+from support.net import free_port
+from support.server import AppServer
+from support.web import login
 
-
-def environment(tmp_path) -> dict:
-    env = {**os.environ, "NEWSLETTER_DB": str(tmp_path / "cli.db"), "NEWSLETTER_CONFIG": str(tmp_path / "sources.yaml")}
-    for name in ("X_BEARER_TOKEN", "NEWSLETTER_SECRET"):
-        env.pop(name, None)
-    return env
-
-
-def newsletter(tmp_path, *args, stdin: str = ""):
-    return subprocess.run([sys.executable, "-m", "newsletter", *args], input=stdin, capture_output=True, text=True,
-                          env=environment(tmp_path), cwd=tmp_path, timeout=120)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Running:
-    """A long-running command whose stderr is read as it comes."""
-
-    def __init__(self, tmp_path, *args):
-        self.process = subprocess.Popen([sys.executable, "-m", "newsletter", *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, env=environment(tmp_path), cwd=tmp_path)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stderr:
-            self.lines.append(line)
-
-    def wait_for(self, pattern: str, timeout: float = 90) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if match := re.search(pattern, line):
-                    return match
-            assert self.process.poll() is None, "".join(self.lines)
-            time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} in:\n" + "".join(self.lines))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            return self.process.wait(30)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
+newsletter = cli_runner("editor")
 
 
 def wait_until_up(url: str, timeout: float = 30) -> None:
@@ -79,7 +28,7 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 
 def test_user_add_and_token(tmp_path):
-    write_editor_config(tmp_path / "sources.yaml")
+    write_config(tmp_path / "sources.yaml", "editor")
     run = newsletter(tmp_path, "user", "add", "지수", "--password-stdin", stdin="한글 비밀번호 1234\n")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "" and "created curator 지수" in run.stderr
@@ -101,7 +50,7 @@ def test_user_add_and_token(tmp_path):
 
     # the token opens the API of an editor on that database; the new password opens the pages
     app = build_app(tmp_path / "cli.db", tmp_path / "sources.yaml", environ={})
-    server = EditorServer(app).start()
+    server = AppServer(app).start()
     try:
         with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {token}"}) as client:
             assert client.get("/api/items").json()["total"] == 0
@@ -113,7 +62,7 @@ def test_user_add_and_token(tmp_path):
 
 
 def test_serve_runs_the_editor_until_interrupted(tmp_path):
-    write_editor_config(tmp_path / "sources.yaml")
+    write_config(tmp_path / "sources.yaml", "editor")
     port = free_port()
     running = Running(tmp_path, "serve", "--port", str(port))
     try:

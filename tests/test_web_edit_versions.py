@@ -11,8 +11,10 @@ import pytest
 
 from newsletter.store import transaction
 from newsletter.store.items import annotate
-from test_web_support import (MORNING, PASSWORD, VOCABULARY_PAPER, add_curator, browser_login, csrf_of,  # noqa: F401
-                              editor, item_id, login)
+from support.apps import PASSWORD, VOCABULARY_PAPER, add_curator, item_id
+from support.browser import browser_login
+from support.clock import MORNING
+from support.web import csrf_of, login
 
 SECOND = "민호"
 

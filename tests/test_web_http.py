@@ -15,9 +15,10 @@ from newsletter.store import users as user_store
 from newsletter.store.items import upsert_entries
 from newsletter.web.public import PUBLIC_PATHS  # delivery issue: pages anyone may use
 from newsletter.web.archive_site import PUBLIC_PATHS as ARCHIVE_PATHS  # schedule issue: the email's web link
-from test_web_support import (CURATOR, KARPATHY_POST, MORNING, PASSWORD, VOCABULARY_PAPER, XSS_SUMMARY, XSS_TITLE,
-                              EditorServer, csrf_of, editor, item_id, login, snapshot,  # noqa: F401 (fixture)
-                              statuses)
+from support.apps import CURATOR, KARPATHY_POST, PASSWORD, VOCABULARY_PAPER, item_id
+from support.clock import MORNING
+from support.server import AppServer
+from support.web import XSS_SUMMARY, XSS_TITLE, csrf_of, login, snapshot, statuses
 
 
 def concrete_routes(asgi, item: int):
@@ -330,7 +331,7 @@ def test_the_session_secret_is_generated_once_and_survives_a_restart(editor):
         cookies = dict(client.cookies)
     with ed.reader() as conn:
         assert conn.execute("SELECT value FROM kv WHERE key = 'session_secret'").fetchone()[0]
-    restarted = EditorServer(ed.app).start()
+    restarted = AppServer(ed.app).start()
     try:
         with httpx.Client(base_url=restarted.base_url, cookies=cookies) as client:
             assert client.get("/queue").status_code == 200

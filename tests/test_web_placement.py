@@ -9,33 +9,32 @@ import html
 import re
 
 import httpx
-import yaml
 
 from newsletter.flows import compose
-from newsletter.app import build_app
 from newsletter.render import issue_view, render_issue
 from newsletter.store import issues as issue_store
 from newsletter.store import transaction
 from newsletter.store.items import get_items, list_items, upsert_entries
-from test_web_support import (MORNING, Clock, EditorServer, add_curator, feed_entries, login, paper_entries, seed,
-                              write_editor_config)
+from support.apps import add_curator, app_for, seed
+from support.clock import MORNING, Clock
+from support.config import editor_sources
+from support.fixtures import feed_entries, paper_entries
+from support.server import AppServer
+from support.web import login
 
 LAB_SECTION, PAPER_SECTION = "연구소 소식", "논문 읽기"
 
 
-def korean_sections_config(path, base_url: str):
-    write_editor_config(path, base_url)
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["newsletter"]["sections"] = [LAB_SECTION, PAPER_SECTION, "x"]
-    for source in config["sources"]:
-        source["section"] = {"feed": LAB_SECTION, "arxiv": PAPER_SECTION}.get(source["kind"], "x")
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
+def korean_sections(base_url: str) -> dict:
+    """The editor preset's sections and sources, the sections named in Korean."""
+    sources = [{**source, "section": {"feed": LAB_SECTION, "arxiv": PAPER_SECTION}.get(source["kind"], "x")}
+               for source in editor_sources(base_url)]
+    return {"newsletter": {"sections": [LAB_SECTION, PAPER_SECTION, "x"]}, "sources": sources}
 
 
 def test_a_manual_paper_and_post_sit_in_one_section_with_one_source_name_everywhere(tmp_path, server):
-    config = korean_sections_config(tmp_path / "sources.yaml", server.base_url)
-    app = build_app(tmp_path / "editor.db", config, environ={}, clock=Clock(MORNING))
+    app = app_for(tmp_path, "editor", clock=Clock(MORNING), base_url=server.base_url,
+                  **korean_sections(server.base_url))
     running = None
     try:
         seed(app)
@@ -46,7 +45,7 @@ def test_a_manual_paper_and_post_sit_in_one_section_with_one_source_name_everywh
         manual = {item.kind.value: item for item in list_items(app.conn, source_id="manual")}
         assert set(manual) == {"paper", "post"}
         add_curator(app)
-        running = EditorServer(app).start()
+        running = AppServer(app).start()
         with httpx_client(running) as client:
             login(client)
             queue = client.get("/queue").text
@@ -70,7 +69,7 @@ def test_a_manual_paper_and_post_sit_in_one_section_with_one_source_name_everywh
         placed = {item.id: (section.id, item.source_name) for section in view.sections for item in section.items}
         assert placed[manual["paper"].id] == (PAPER_SECTION, "직접 추가")
         assert placed[manual["post"].id] == (LAB_SECTION, "직접 추가")
-        text = render_issue(issue, items, app.settings).text
+        text = render_issue(issue, items, app.settings, app.email).text
         lab_part = text.split(f"■ {LAB_SECTION}")[1].split("■ ")[0]
         paper_part = text.split(f"■ {PAPER_SECTION}")[1].split("■ ")[0]
         assert "직접 찾은 연구소 글입니다." in lab_part and "직접 추가" in lab_part
@@ -82,5 +81,5 @@ def test_a_manual_paper_and_post_sit_in_one_section_with_one_source_name_everywh
         app.close()
 
 
-def httpx_client(running: EditorServer) -> httpx.Client:
+def httpx_client(running: AppServer) -> httpx.Client:
     return httpx.Client(base_url=running.base_url, timeout=10)

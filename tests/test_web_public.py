@@ -14,10 +14,9 @@ import pytest
 from newsletter.flows import compose
 from newsletter.mail.tokens import TokenPurpose, Tokens
 from newsletter.flows.roster import add_addresses
-from test_mail_sink import SECRET, ready_issue
-from test_web_public_support import (confirm_link, mail_editor, unsubscribe_link,  # noqa: F401 (fixture)
-                                     wait_for_mail)
-from test_web_support import editor, login  # noqa: F401 (fixture)
+from support.apps import SECRET, ready_issue
+from support.smtp import wait_for_mail
+from support.web import confirm_link, login, unsubscribe_link
 
 ISSUE_DAY = date(2024, 7, 19)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_web_public_support import confirm_link, mail_editor, wait_for_mail  # noqa: F401 (fixture)
+from support.smtp import wait_for_mail
+from support.web import confirm_link
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

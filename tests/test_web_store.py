@@ -18,8 +18,10 @@ from newsletter.store import users as user_store
 from newsletter.store.items import annotate, get_item_by_key, upsert_entries
 from newsletter.store.queue import QueueFilter, queue_page, snooze_until, waiting_count
 from newsletter.web.present import sections_of
-from test_web_support import (KARPATHY_POST, MORNING, VOCABULARY_PAPER, feed_entries, paper_entries,
-                              write_editor_config)
+from support.apps import KARPATHY_POST, VOCABULARY_PAPER
+from support.clock import MORNING
+from support.config import write_config
+from support.fixtures import feed_entries, paper_entries
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -33,7 +35,7 @@ def conn(tmp_path):
 
 @pytest.fixture
 def sections(tmp_path):
-    return sections_of(load_settings(write_editor_config(tmp_path / "sources.yaml"), {}))
+    return sections_of(load_settings(write_config(tmp_path / "sources.yaml", "editor"), {}))
 
 
 def seeded(conn) -> None:
@@ -387,7 +389,7 @@ def test_a_database_from_before_the_editor_is_migrated_and_searchable(tmp_path):
     conn = connect(path)
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] >= 2
-        sections = sections_of(load_settings(write_editor_config(tmp_path / "sources.yaml"), {}))
+        sections = sections_of(load_settings(write_config(tmp_path / "sources.yaml", "editor"), {}))
         assert keys(page(conn, sections, query="vocabularies")) == [VOCABULARY_PAPER]
     finally:
         conn.close()

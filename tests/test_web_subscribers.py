@@ -11,8 +11,8 @@ import re
 import pytest
 
 from newsletter.flows.roster import add_addresses
-from test_web_public_support import mail_editor, wait_for_mail  # noqa: F401 (fixture)
-from test_web_support import csrf_of, login
+from support.smtp import wait_for_mail
+from support.web import csrf_of, login
 
 IMPORT_CSV = ("이름,이메일,메모\r\n"
               "김민지,Minji.Kim@Example.com,첫 구독자\r\n"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from test_composer import ISSUE_DATE
-from test_web_public_support import mail_editor, wait_for_mail  # noqa: F401 (fixture)
-from test_web_subscribers_send import ACTIVE_ON_THE_WIRE, gate, ready, with_readers
-from test_web_support import browser_login
+from support.browser import browser_login
+from support.composer import ACTIVE_ON_THE_WIRE, ISSUE_DATE, gate, ready, with_readers
+from support.smtp import wait_for_mail
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

@@ -1,47 +1,16 @@
 """The composer's send controls over HTTP (httpx against the editor under uvicorn on loopback, a
 real aiosmtpd sink, real fixture items approved with Korean commentary): a "[테스트]" copy to the
 curator, "send now" behind a confirmation that returns at once while the send goes on in the
-background, the delivery counts, and every refusal as a message with nothing sent.
-The helpers here are shared with test_web_subscribers_browser.py."""
+background, the delivery counts, and every refusal as a message with nothing sent."""
 
 from __future__ import annotations
 
 import re
-import threading
 
 from newsletter.flows import compose
-from newsletter.flows.roster import add_addresses
-from test_composer import ISSUE_DATE, approve_picks, build_now
-from test_web_public_support import mail_editor, wait_for_mail  # noqa: F401 (fixture)
-from test_web_support import csrf_of, login
-
-ACTIVE = ["minji@example.com", "seojun@한국.kr", "haneul@example.com", "yuna@example.com", "daeun@example.com",
-          "gone@example.com"]  # the last one's mailbox does not exist (550 5.1.1)
-ACTIVE_ON_THE_WIRE = ["minji@example.com", "seojun@xn--3e0b707e.kr", "haneul@example.com", "yuna@example.com",
-                      "daeun@example.com"]
-
-
-def ready(ed):
-    """The picks approved with Korean commentary, today's issue built and marked ready."""
-    approve_picks(ed)
-    issue = build_now(ed)
-    return compose.mark_ready(ed.app.settings, ed.app.conn, issue, ed.clock(), ed.app.email)
-
-
-def with_readers(ed) -> None:
-    """Six active subscribers, one pending and one who unsubscribed: six rows to send."""
-    add_addresses(ed.app.subscriptions, ACTIVE + ["left@example.com"], ed.clock(), how="cli")
-    ed.app.conn.execute("UPDATE subscribers SET status = 'unsubscribed', how = 'page' WHERE email = 'left@example.com'")
-    ed.app.conn.execute("INSERT INTO subscribers (email, email_ascii, status, created, changed, how) VALUES "
-                        "('waiting@example.com', 'waiting@example.com', 'pending', '2024-07-18T00:00:00Z', "
-                        "'2024-07-18T00:00:00Z', 'form')")
-
-
-def gate(sink) -> threading.Event:
-    """Hold the sink's answer to every message until the event is set: a slow SMTP server."""
-    opened = threading.Event()
-    sink.on_accept = lambda received: opened.wait(30)
-    return opened
+from support.composer import ACTIVE_ON_THE_WIRE, ISSUE_DATE, approve_picks, build_now, gate, ready, with_readers
+from support.smtp import wait_for_mail
+from support.web import csrf_of, login
 
 
 def numbers(page: str) -> dict[str, int]:

@@ -25,8 +25,8 @@ Pipeline layer: it reads the store and the render views; it imports nothing abov
 """
 
 from .build import MANIFEST, ArchiveReport, build_archive
-from .pages import DEFAULT_TEMPLATE_DIR, ArchiveTemplates
+from .pages import ArchiveTemplates
 from .paths import default_archive_dir, issue_path, relative_url, tag_path, tag_slug
 
-__all__ = ["DEFAULT_TEMPLATE_DIR", "MANIFEST", "ArchiveReport", "ArchiveTemplates", "build_archive",
+__all__ = ["MANIFEST", "ArchiveReport", "ArchiveTemplates", "build_archive",
            "default_archive_dir", "issue_path", "relative_url", "tag_path", "tag_slug"]

@@ -61,14 +61,14 @@ class ArchiveReport:
 
 
 def build_archive(conn: sqlite3.Connection, settings: Settings, out_dir: str | Path, now: datetime, *,
-                  previews: Iterable[date] = (), templates: ArchiveTemplates | None = None) -> ArchiveReport:
+                  templates: ArchiveTemplates, previews: Iterable[date] = ()) -> ArchiveReport:
     """Build (or bring up to date) the static archive in `out_dir`: the sent issues, plus the
     issues dated `previews` whatever their state, each marked as a preview.
 
     `now` dates the feed only when no issue has been sent yet."""
     out_dir = Path(out_dir).resolve()
     issues = gather(conn, settings, previews)
-    site = Site(settings, issues, templates or ArchiveTemplates(), now)
+    site = Site(settings, issues, templates, now)
     with _locked(out_dir):
         manifest = _read_manifest(out_dir)
         outputs = site.outputs()

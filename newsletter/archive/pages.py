@@ -26,7 +26,6 @@ from markupsafe import Markup
 from ..config import Settings
 from ..errors import ArchiveError, IssueError
 from ..model import Issue, IssueStatus, Item, ItemKind, utc_iso
-from ..render import DEFAULT_TEMPLATE_DIR as EMAIL_TEMPLATE_DIR
 from ..render import ItemView, issue_view, korean_date, ordered, subject_line
 from ..render.context import TITLE_MAX_CHARS, markdown_plain, one_line, preheader_line
 from ..sections import item_source_name
@@ -35,7 +34,6 @@ from ..store import items as item_store
 from ..text import markdown_subset
 from . import paths
 
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "archive"
 FEED_ISSUES = 20  # the newest sent issues in feed.xml; the index and sitemap list them all
 TAG_PAGE_ITEMS = 100  # a tag's older items come in pages of this many (see Site.tag_pages)
 # Code the pages are made by: a change here re-renders every page (the bytes still decide
@@ -100,8 +98,7 @@ class ArchiveTemplates:
     """templates/archive/ (pages, feed, sitemap, static/) with templates/email/ behind it for
     labels.j2, the words and font stack the email uses."""
 
-    def __init__(self, template_dir: str | Path = DEFAULT_TEMPLATE_DIR,
-                 shared_dir: str | Path = EMAIL_TEMPLATE_DIR):
+    def __init__(self, template_dir: str | Path, shared_dir: str | Path):
         self.template_dir, self.shared_dir = Path(template_dir), Path(shared_dir)
         if not (self.template_dir / "base.html.j2").is_file():
             raise ArchiveError("not an archive template directory (base.html.j2 is missing)",

@@ -64,9 +64,11 @@ def main(ctx: click.Context, db: str, config: str) -> None:
 
 
 # Each module adds its commands to `main` when imported.
-from . import collect  # noqa: E402,F401
-from . import issue  # noqa: E402,F401
-from . import web  # noqa: E402,F401
-from . import mail  # noqa: E402,F401
-from . import archive  # noqa: E402,F401
-from . import runs  # noqa: E402,F401
+from . import (
+    archive,  # noqa: E402,F401
+    collect,  # noqa: E402,F401
+    issue,  # noqa: E402,F401
+    mail,  # noqa: E402,F401
+    runs,  # noqa: E402,F401
+    web,  # noqa: E402,F401
+)

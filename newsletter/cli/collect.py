@@ -13,7 +13,7 @@ from rich.table import Table
 from ..model import FetchOutcome, Item, ItemStatus, SourceResult, utc_iso
 from ..store import items as item_store
 from ..store import sources as source_store
-from . import err, echo_json, handle_errors, main, open_app
+from . import echo_json, err, handle_errors, main, open_app
 
 
 @main.command()

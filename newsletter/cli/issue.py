@@ -12,7 +12,7 @@ from rich.table import Table
 from ..flows import compose
 from ..model import Issue, Item, RenderedIssue, utc_iso
 from ..render import email_problems, ordered, section_of, size_report, web_url
-from . import err, echo_json, handle_errors, main, open_app
+from . import echo_json, err, handle_errors, main, open_app
 
 DATE_HELP = "The issue's date, YYYY-MM-DD in the newsletter's time zone"
 
@@ -166,7 +166,7 @@ def delete(ctx: click.Context, issue_date) -> None:
 @click.pass_context
 @handle_errors
 def approve(ctx: click.Context, item_id: int, comment: str | None, tags: str | None) -> None:
-    """Approve an item for the next issue, with commentary and tags."""
+    """Approve item ITEM_ID for the next issue, with commentary and tags."""
     app = open_app(ctx)
     item = compose.approve_item(app.conn, item_id, app.clock(), commentary=comment, tags=tags)
     err.print(f"item {item.id} approved: {item.display_title}"
@@ -178,7 +178,7 @@ def approve(ctx: click.Context, item_id: int, comment: str | None, tags: str | N
 @click.pass_context
 @handle_errors
 def reject(ctx: click.Context, item_id: int) -> None:
-    """Reject an item (and take it out of a draft issue)."""
+    """Reject item ITEM_ID (and take it out of a draft issue)."""
     app = open_app(ctx)
     item = compose.reject_item(app.conn, item_id, app.clock())
     err.print(f"item {item.id} rejected: {item.display_title}", highlight=False)

@@ -8,17 +8,31 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from ..errors import SubscriberError
 from ..flows import compose
 from ..flows import send as sending
-from ..errors import SubscriberError
+from ..flows.roster import (
+    AddOutcome,
+    RowVerdict,
+    add_addresses,
+    apply_import,
+    decode_csv,
+    export_csv,
+    preview_import,
+    remove_addresses,
+)
 from ..model import Subscriber, SubscriberStatus, utc_iso
 from ..store import subscribers as subscriber_store
-from ..flows.roster import (AddOutcome, RowVerdict, add_addresses, apply_import, decode_csv, export_csv,
-                            preview_import, remove_addresses)
-from . import err, echo_json, handle_errors, main, open_app
+from . import echo_json, err, handle_errors, main, open_app
 
 
 def subscriber_json(subscriber: Subscriber) -> dict:
@@ -55,7 +69,7 @@ def _print_add_results(results) -> None:
 @click.pass_context
 @handle_errors
 def add_command(ctx: click.Context, addresses: tuple[str, ...], pending: bool, as_json: bool) -> None:
-    """Add subscribers by address. They become active: you vouch for them."""
+    """Add the subscribers ADDRESSES. They become active: you vouch for them."""
     app = open_app(ctx)
     results = add_addresses(app.subscriptions, addresses, app.clock(), how="cli", pending=pending)
     if as_json:
@@ -74,7 +88,7 @@ def add_command(ctx: click.Context, addresses: tuple[str, ...], pending: bool, a
 @click.pass_context
 @handle_errors
 def import_command(ctx: click.Context, csv_file: Path, pending: bool, dry_run: bool, as_json: bool) -> None:
-    """Import addresses from a CSV (a column named email or 이메일, or addresses in the first
+    """Import addresses from CSV_FILE (a column named email or 이메일, or addresses in the first
     column), deduplicated by normalised address. UTF-8 or CP949."""
     app = open_app(ctx)
     preview = preview_import(app.conn, decode_csv(csv_file.read_bytes()))
@@ -141,7 +155,7 @@ def list_command(ctx: click.Context, status: str | None, search: str | None, lim
 @click.pass_context
 @handle_errors
 def remove_command(ctx: click.Context, addresses: tuple[str, ...], as_json: bool) -> None:
-    """Unsubscribe addresses on your word (the record is kept; you can add them back)."""
+    """Unsubscribe ADDRESSES on your word (the record is kept; you can add them back)."""
     app = open_app(ctx)
     results = remove_addresses(app.subscriptions, addresses, app.clock(), how="cli")
     if as_json:
@@ -187,11 +201,11 @@ def send_command(ctx: click.Context, issue_date, test_to: str | None, dry_run: b
         if plan.refusal:
             sys.exit(1)
         return
-    rendered = compose.render_stored_issue(app.settings, app.conn, issue, app.email)
     if test_to:
+        rendered = compose.render_stored_issue(app.settings, app.conn, issue, app.email)
         try:
             with app.smtp_pool(size=1) as pool:
-                reply = sending.send_test(app.conn, app.settings, rendered, pool, test_to, now=app.clock())
+                reply = sending.send_test(app.conn, app.settings, rendered, pool, app.tokens, test_to, now=app.clock())
         except SubscriberError as e:
             raise click.BadParameter(str(e), param_hint="--test-to") from e
         if as_json:
@@ -207,7 +221,7 @@ def send_command(ctx: click.Context, issue_date, test_to: str | None, dry_run: b
             if outcome.value != "deferred":
                 progress.update(task, advance=1, description=f"{outcome} {delivery.email}")
 
-        report = app.send_issue(issue, rendered, force_late=force_late, on_outcome=advance)
+        report = app.send_issue(issue, force_late=force_late, on_outcome=advance)
     if as_json:
         echo_json(report.as_json())
     for email, reply in report.failures:

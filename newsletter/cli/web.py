@@ -9,27 +9,14 @@ import sys
 import click
 
 from ..app import App
-from ..errors import NewsletterError
-from ..store import transaction
+from ..flows import users
 from ..store import users as user_store
 from . import err, handle_errors, main, open_app
 
 
-class UserError(NewsletterError):
-    """A user command that cannot be done as asked (taken name, short password, no such user)."""
-
-
 def save_curator(app: App, name: str, password: str, *, reset: bool = False) -> user_store.User:
     """Create a curator (or, with reset, change their password and end their sessions)."""
-    try:
-        user_store.check_new_password(password)
-        password_hash = user_store.hash_password(password)
-        with transaction(app.conn):
-            if reset and user_store.get_user(app.conn, name):
-                return user_store.set_password(app.conn, name, password_hash, app.clock())
-            return user_store.create_user(app.conn, name, password_hash, app.clock())
-    except (ValueError, LookupError) as e:
-        raise UserError(str(e)) from e
+    return users.save_curator(app.conn, name, password, app.clock(), reset=reset)
 
 
 @main.command()
@@ -76,7 +63,7 @@ def user() -> None:
 @click.pass_context
 @handle_errors
 def user_add(ctx: click.Context, name: str, password_stdin: bool, reset: bool) -> None:
-    """Create a curator account; the password is prompted for (twice) unless --password-stdin."""
+    """Create the curator account NAME; the password is prompted for (twice) unless --password-stdin."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -98,11 +85,7 @@ def user_token(ctx: click.Context, name: str, as_json: bool) -> None:
     Use it as `Authorization: Bearer <token>` on the editor's /api.
     """
     app = open_app(ctx)
-    try:
-        with transaction(app.conn):
-            token = user_store.create_token(app.conn, name, app.clock())
-    except LookupError as e:
-        raise UserError(str(e)) from e
+    token = users.create_token(app.conn, name, app.clock())
     if as_json:
         click.echo(json.dumps({"user": name, "token": token}, ensure_ascii=False))
     else:

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
+from ..kinds import WORKER_PARSERS
 from ..model import Listing
 
 
@@ -42,7 +43,7 @@ def _parser_pool() -> ProcessPoolExecutor:
     global _parsers
     if _parsers is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["newsletter.collect.feeds", "newsletter.collect.arxiv"])
+        context.set_forkserver_preload(WORKER_PARSERS)
         _parsers = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=context)
     return _parsers
 

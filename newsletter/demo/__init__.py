@@ -14,9 +14,9 @@ from typing import Iterator
 
 import yaml
 
-from ..flows import compose
 from ..app import App, build_app
 from ..errors import IssueError
+from ..flows import compose
 from ..store import items as item_store
 from .server import Route, SnapshotServer
 

@@ -87,6 +87,8 @@ class SnapshotServer:
             self.bytes_sent += sent
 
     def _handler_class(self):
+        # The handler class closes over this server (its routes and counters); its methods are
+        # the length, not the factory.
         server = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -19,6 +19,7 @@ from ..collect.http import HttpClient
 from ..collect.page import parse_page
 from ..config import Settings
 from ..errors import InputError, ParseError, RefusedAddress
+from ..kinds import KINDS
 from ..model import Entry, SourceKind
 from ..sections import MANUAL_SOURCE
 from ..store import transaction
@@ -27,8 +28,6 @@ from ..store.queue import QueueEntry
 from ..text import arxiv_id, item_key, x_status
 from .collecting import linked_mentions
 from .curate import Curation
-
-DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
 
 # The app's HTTP client, optionally over a transport of the caller's (the address guard).
 HttpFactory = Callable[[httpx.AsyncBaseTransport | None], HttpClient]
@@ -42,7 +41,7 @@ class Added:
 
 def arxiv_api_url(settings: Settings) -> str:
     return next((s.api_url for s in settings.sources if s.kind is SourceKind.ARXIV and s.api_url),
-                DEFAULT_ARXIV_API)
+                KINDS[SourceKind.ARXIV].api_url)
 
 
 async def _fetch_entry(settings: Settings, http: HttpFactory, url: str, added_by: str, now) -> Entry:

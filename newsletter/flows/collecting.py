@@ -1,17 +1,20 @@
-"""Orchestration: each pipeline is one function with its dependencies passed in."""
+"""Collecting: every active source concurrently, fetch -> parse -> store, one transaction a
+source; one source's failure never stops the others."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable, Protocol, Sequence
 
-from ..collect import Fetched, arxiv, feeds, x
+from ..collect import Fetched
 from ..collect.http import HttpClient
 from ..config import Settings, SourceConfig
 from ..errors import ConfigError, SourceError
+from ..kinds import KINDS
 from ..model import FetchOutcome, SourceHealth, SourceKind, SourceResult
 from ..store import items as item_store
 from ..store import runs as run_store
@@ -25,11 +28,9 @@ class Collector(Protocol):
                  settings: Settings, now: datetime) -> Awaitable[Fetched]: ...
 
 
+# Each kind's collector, from the one registry (newsletter/kinds.py).
 COLLECTORS: dict[SourceKind, Collector] = {
-    SourceKind.FEED: feeds.collect,
-    SourceKind.ARXIV: arxiv.collect,
-    SourceKind.X: x.collect,
-}
+    kind: importlib.import_module(spec.collector).collect for kind, spec in KINDS.items()}
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,9 @@ from ..config import Settings
 from ..errors import IssueError, ItemError
 from ..model import Issue, IssueStatus, Item, ItemStatus, RenderedIssue
 from ..render import EmailRenderer, email_problems, local_date, ordered, render_issue
-from ..store import curation
+from ..store import curation, snapshots, transaction
 from ..store import issues as issue_store
-from ..store import snapshots
 from ..store import items as item_store
-from ..store import transaction
 from ..text import parse_tags
 from .curate import leave_draft_issues
 
@@ -93,7 +91,7 @@ def issue_items(conn: sqlite3.Connection, issue: Issue) -> list[Item]:
 
 
 def render_stored_issue(settings: Settings, conn: sqlite3.Connection, issue: Issue,
-                        renderer: EmailRenderer | None = None) -> RenderedIssue:
+                        renderer: EmailRenderer) -> RenderedIssue:
     """The email of a stored issue exactly as it would go out (the unsubscribe URL still the
     placeholder): once its send has started, the frozen snapshot it is sent as."""
     frozen = snapshots.get_snapshot(conn, issue)
@@ -130,7 +128,7 @@ def remove_from_issue(conn: sqlite3.Connection, issue: Issue, item_id: int, now:
 
 
 def mark_ready(settings: Settings, conn: sqlite3.Connection, issue: Issue, now: datetime,
-               renderer: EmailRenderer | None = None) -> Issue:
+               renderer: EmailRenderer) -> Issue:
     """draft -> ready, once the issue is fit to go: it has items, every one still approved
     and in no other committed issue, and its email renders without problems."""
     with transaction(conn):

@@ -13,20 +13,19 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 from .. import archive
-from . import monitor
-from .compose import render_stored_issue
 from ..config import Settings
 from ..errors import NewsletterError, SendRefused
-from ..model import FetchOutcome, Issue, IssueStatus, RenderedIssue
-from .collecting import CollectReport
+from ..model import FetchOutcome, Issue, IssueStatus
 from ..render import EmailRenderer, local_date
-from .send import SendReport
 from ..store import alerts as alert_store
 from ..store import issues as issue_store
 from ..store import runs as run_store
 from ..store import sources as source_store
 from ..store import transaction
 from . import job_notes as notes
+from . import monitor
+from .collecting import CollectReport
+from .send import SendReport
 
 log = logging.getLogger("newsletter.flows.jobs")
 
@@ -46,7 +45,7 @@ class MailPool(Protocol):
 class IssueSender(Protocol):
     """App.send_issue: send or resume `issue` (on a connection of its own); raises SendRefused."""
 
-    def __call__(self, issue: Issue, rendered: RenderedIssue) -> SendReport: ...
+    def __call__(self, issue: Issue) -> SendReport: ...
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,7 @@ class Jobs:
     send_issue: IssueSender
     mail_pool: Callable[[], MailPool]
     renderer: EmailRenderer
+    archive_templates: archive.ArchiveTemplates
     archive_dir: Path
     clock: Callable[[], datetime]
 
@@ -141,16 +141,15 @@ class Jobs:
             return self._record(conn, "send", started, "skipped", detail, reason="not ready", error=error)
         if issue.status is IssueStatus.SENT:
             return self._record(conn, "send", started, "skipped", detail, reason="already sent")
-        last_run = _last_run_id(conn)
+        last_run = run_store.last_run_id(conn)
         try:
-            rendered = render_stored_issue(self.settings, conn, issue, self.renderer)
-            report = self.send_issue(issue, rendered)
+            report = self.send_issue(issue)
         except SendRefused as e:  # refused before anything was written: ours to record
             return self._record(conn, "send", started, "refused", detail, reason=str(e))
         except Exception as e:
             log.exception("send job failed for issue %s", day)
             error = _describe(e)
-            if not _send_recorded_failure(conn, last_run, error):
+            if not run_store.send_failure_recorded(conn, last_run, error):
                 self._record(conn, "send", started, "failed", detail, error=error)
             return JobRun("send", "failed", detail=detail, error=error)
         # send_issue recorded this run itself (job 'send', with the delivery counts)
@@ -168,7 +167,8 @@ class Jobs:
                 return self.rebuild_archive(own)
         started = self.clock()
         try:
-            report = archive.build_archive(conn, self.settings, self.archive_dir, started)
+            report = archive.build_archive(conn, self.settings, self.archive_dir, started,
+                                           templates=self.archive_templates)
         except (NewsletterError, OSError) as e:
             log.exception("archive rebuild failed")
             return self._record(conn, "archive", started, "failed", {"out_dir": str(self.archive_dir)},
@@ -201,15 +201,3 @@ class Jobs:
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
-
-
-def _last_run_id(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]
-
-
-def _send_recorded_failure(conn: sqlite3.Connection, after_id: int, error: str) -> bool:
-    """Whether newsletter.flows.send already logged this failure (it does once deliveries began):
-    a send run since `after_id`, not written by a job, carrying this error."""
-    row = conn.execute("SELECT 1 FROM runs WHERE job = 'send' AND id > ? AND error = ? "
-                       "AND json_extract(detail, '$.by') IS NULL", (after_id, error)).fetchone()
-    return row is not None

@@ -1,8 +1,9 @@
 """Sending an issue (pipeline layer): deadline, delivery rows, the delivery loop, the issue's state.
 
-    send_issue(conn, settings, issue, rendered, transport, clock=...)   the real send; resumable
+    send_issue(conn, settings, issue, transport, tokens, renderer=, clock=)  the real send; resumable;
+                                   renders the issue itself (or takes its snapshot on a resume)
     plan_send(conn, settings, issue, now)                               what a send would do (--dry-run)
-    send_test(conn, settings, rendered, transport, address, now)        one copy to one address
+    send_test(conn, settings, rendered, transport, tokens, address, now) one copy to one address
     delivery_report(conn, issue)                                        sent / failed / pending
 
 Order of a send: take the issue's send lock (one send of an issue at a time, across
@@ -35,20 +36,37 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, time as clock_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from email.message import EmailMessage
 from email.utils import make_msgid
+from enum import StrEnum
 from typing import Callable, Iterator
 
 from ..config import Settings
-from ..errors import MailError, SendRefused
+from ..errors import ConfigError, MailError, SendRefused
 from ..mail.bulk import BulkMessage
-from ..mail.deliver import MessageFactory, Outcome, Policy, Tally, Transport, deliver_all
+from ..mail.deliver import (
+    MessageFactory,
+    Outcome,
+    Policy,
+    Tally,
+    Transport,
+    deliver_all,
+)
 from ..mail.message import Envelope, list_id_for, message_id_domain, to_wire
-from ..mail.smtp import PermanentFailure, TransientFailure
+from ..mail.smtp import PermanentFailure, TransientFailure, parse_smtp_url
 from ..mail.tokens import TokenPurpose, Tokens, link
-from ..model import (UNSUBSCRIBE_PLACEHOLDER, Delivery, DeliveryStatus, Issue, IssueStatus, ItemStatus,
-                    RenderedIssue)
+from ..model import (
+    UNSUBSCRIBE_PLACEHOLDER,
+    Delivery,
+    DeliveryStatus,
+    Issue,
+    IssueStatus,
+    ItemStatus,
+    RenderedIssue,
+)
+from ..render import EmailRenderer
 from ..store import deliveries as delivery_store
 from ..store import issues as issue_store
 from ..store import items as item_store
@@ -56,6 +74,8 @@ from ..store import runs as run_store
 from ..store import snapshots as snapshot_store
 from ..store import subscribers as subscriber_store
 from ..store import transaction
+from ..store.db import database_file
+from .compose import render_stored_issue
 
 TEST_SUBJECT_PREFIX = "[테스트] "
 
@@ -66,18 +86,62 @@ def deadline(issue: Issue, settings: Settings) -> datetime:
     return midnight + timedelta(hours=settings.mail.deadline_hours)
 
 
+class Refusal(StrEnum):
+    """Why a send may not start: decided here once, worded by each face."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    PAST_DEADLINE = "past_deadline"
+    NO_SUBSCRIBERS = "no_subscribers"
+    NO_SMTP = "no_smtp"  # NEWSLETTER_SMTP_URL unset
+    BAD_SMTP = "bad_smtp"  # NEWSLETTER_SMTP_URL unusable
+    NO_SECRET = "no_secret"  # NEWSLETTER_SECRET unset: no unsubscribe links
+
+
+def refusal_code(issue: Issue, settings: Settings, now: datetime, *, force_late: bool = False) -> Refusal | None:
+    if issue.status is IssueStatus.DRAFT:
+        return Refusal.DRAFT
+    if issue.status is IssueStatus.SENT:
+        return Refusal.SENT
+    if now > deadline(issue, settings) and not force_late:
+        return Refusal.PAST_DEADLINE
+    return None
+
+
 def refusal(issue: Issue, settings: Settings, now: datetime, *, force_late: bool = False) -> str:
     """Why this issue may not be sent now, or '' if it may."""
-    if issue.status is IssueStatus.DRAFT:
+    return refusal_text(refusal_code(issue, settings, now, force_late=force_late), issue, settings)
+
+
+def refusal_text(code: Refusal | None, issue: Issue, settings: Settings) -> str:
+    """The operator's wording of a refusal (the CLI's and the logs')."""
+    if code is None:
+        return ""
+    if code is Refusal.DRAFT:
         return f"issue {issue.issue_date} is a draft; mark it ready first (`newsletter issue ready`)"
-    if issue.status is IssueStatus.SENT:
+    if code is Refusal.SENT:
         return f"issue {issue.issue_date} was already sent"
-    due = deadline(issue, settings)
-    if now > due and not force_late:
-        local = due.astimezone(settings.newsletter.zone).strftime("%Y-%m-%d %H:%M %Z")
+    if code is Refusal.PAST_DEADLINE:
+        local = deadline(issue, settings).astimezone(settings.newsletter.zone).strftime("%Y-%m-%d %H:%M %Z")
         return (f"issue {issue.issue_date} is past its deadline ({local}); a send never starts after it "
                 "unless forced (--force-late)")
-    return ""
+    if code is Refusal.NO_SUBSCRIBERS:
+        return f"issue {issue.issue_date}: there are no active subscribers; it stays {issue.status}"
+    return {Refusal.NO_SMTP: "NEWSLETTER_SMTP_URL is not set", Refusal.BAD_SMTP: "NEWSLETTER_SMTP_URL is unusable",
+            Refusal.NO_SECRET: "NEWSLETTER_SECRET is not set: unsubscribe links cannot be signed"}[code]
+
+
+def mail_setup_refusal(settings: Settings) -> Refusal | None:
+    """Whether this configuration can send at all (checked before any issue is looked at)."""
+    if not settings.smtp_url:
+        return Refusal.NO_SMTP
+    try:
+        parse_smtp_url(settings.smtp_url)
+    except ConfigError:
+        return Refusal.BAD_SMTP
+    if not settings.secret_key:
+        return Refusal.NO_SECRET
+    return None
 
 
 def unsubscribe_url(settings: Settings, tokens: Tokens, subscriber_id: int, wire_address: str) -> str:
@@ -146,6 +210,7 @@ class SendPlan:
     issue: Issue
     deadline: datetime
     refusal: str  # '' if a send may start now
+    code: Refusal | None  # why not, for the faces to word
     new_rows: int  # active subscribers without a delivery row yet
     counts: delivery_store.DeliveryCounts  # rows already written (a resumed send)
 
@@ -166,23 +231,21 @@ def plan_send(conn: sqlite3.Connection, settings: Settings, issue: Issue, now: d
         # A started send's audience is the rows written before its first message: nobody who
         # subscribed since joins it. With none pending it only has to be marked sent, which
         # no deadline forbids: the mail has all gone out, only the bookkeeping was cut short.
-        reason = refusal(issue, settings, now, force_late=force_late) if counts.pending else ""
-        return SendPlan(issue=issue, deadline=deadline(issue, settings), refusal=reason, new_rows=0,
-                        counts=counts)
-    new_rows = conn.execute(
-        "SELECT count(*) FROM subscribers WHERE status = 'active' AND id NOT IN "
-        "(SELECT subscriber_id FROM deliveries WHERE issue_id = ?)", (issue.id,)).fetchone()[0]
-    reason = refusal(issue, settings, now, force_late=force_late)
-    if not reason and new_rows == 0 and counts.total == 0:  # a sent issue cannot go again: keep it
-        reason = f"issue {issue.issue_date}: there are no active subscribers; it stays {issue.status}"
-    return SendPlan(issue=issue, deadline=deadline(issue, settings), refusal=reason, new_rows=new_rows,
-                    counts=counts)
+        code = refusal_code(issue, settings, now, force_late=force_late) if counts.pending else None
+        new_rows = 0
+    else:
+        new_rows = delivery_store.unplanned_recipients(conn, issue.id)
+        code = refusal_code(issue, settings, now, force_late=force_late)
+        if code is None and new_rows == 0 and counts.total == 0:  # a sent issue cannot go again: keep it
+            code = Refusal.NO_SUBSCRIBERS
+    return SendPlan(issue=issue, deadline=deadline(issue, settings), refusal=refusal_text(code, issue, settings),
+                    code=code, new_rows=new_rows, counts=counts)
 
 
 @contextmanager
 def send_lock(conn: sqlite3.Connection, issue: Issue) -> Iterator[None]:
     """Hold the issue's send lock, or raise SendRefused if another send of it is running."""
-    database = conn.execute("PRAGMA database_list").fetchone()[2]
+    database = database_file(conn)
     if not database:  # an in-memory database has no other process to fear
         yield
         return
@@ -198,8 +261,9 @@ def send_lock(conn: sqlite3.Connection, issue: Issue) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def send_issue(conn: sqlite3.Connection, settings: Settings, issue: Issue, rendered: RenderedIssue,
-               transport: Transport, *, clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep,
+def send_issue(conn: sqlite3.Connection, settings: Settings, issue: Issue, transport: Transport,
+               tokens: Tokens, *, renderer: EmailRenderer | None = None, rendered: RenderedIssue | None = None,
+               clock: Callable[[], datetime], sleep: Callable[[float], None] = time.sleep,
                force_late: bool = False, build: MessageFactory | None = None,
                on_outcome: Callable[[Delivery, Outcome], None] | None = None) -> SendReport:
     """Send (or resume sending) `issue` to every active subscriber; see the module docstring.
@@ -208,22 +272,26 @@ def send_issue(conn: sqlite3.Connection, settings: Settings, issue: Issue, rende
     NEWSLETTER_SECRET is unset, MailError if the SMTP server became unusable (the rows not
     yet sent stay pending: run again to resume)."""
     with send_lock(conn, issue):
-        return _send_locked(conn, settings, issue, rendered, transport, clock=clock, sleep=sleep,
+        return _send_locked(conn, settings, issue, renderer, rendered, transport, tokens, clock=clock, sleep=sleep,
                             force_late=force_late, build=build, on_outcome=on_outcome)
 
 
-def _send_locked(conn, settings, issue, rendered, transport, *, clock, sleep, force_late, build,
+def _send_locked(conn, settings, issue, renderer, rendered, transport, tokens, *, clock, sleep, force_late, build,
                  on_outcome) -> SendReport:
     plan = plan_send(conn, settings, issue, clock(), force_late=force_late)
     issue = plan.issue
     if plan.refusal:
-        raise SendRefused(plan.refusal, issue_id=issue.id)
+        raise SendRefused(plan.refusal, issue_id=issue.id, code=plan.code)
     starting = issue.status is IssueStatus.READY
     if not starting:
         # Resuming: what the first run froze goes out, whatever the items say now. (An issue
-        # left sending by a version without snapshots has none: the caller's render is all there is.)
+        # left sending by a version without snapshots has none: a render is all there is.)
         rendered = snapshot_store.get_snapshot(conn, issue) or rendered
-    build = build or IssueMessages(settings, rendered, Tokens(settings.secret_key), clock)
+    if rendered is None:
+        if renderer is None:
+            raise TypeError("send_issue needs a renderer or a rendered issue")  # a caller's bug
+        rendered = render_stored_issue(settings, conn, issue, renderer)
+    build = build or IssueMessages(settings, rendered, tokens, clock)
     if starting:
         with transaction(conn):
             delivery_store.create_for_issue(
@@ -265,14 +333,14 @@ def finish_issue(conn: sqlite3.Connection, issue: Issue, now: datetime) -> Issue
 
 
 def send_test(conn: sqlite3.Connection, settings: Settings, rendered: RenderedIssue, transport: Transport,
-              address: str, *, now: datetime) -> str:
+              tokens: Tokens, address: str, *, now: datetime) -> str:
     """Mail one copy, subject marked as a test, to `address`: no delivery row, no state
     change, no deadline. Its unsubscribe link is the subscriber's own if the address is one
     (so the flow can be tried), else a link that changes nothing. Returns the server's reply;
     raises SubscriberError for a bad address, MailError if it was not accepted."""
     wanted = subscriber_store.normalise_address(address)
     subscriber = subscriber_store.get_by_email(conn, wanted.email)
-    factory = IssueMessages(settings, rendered, Tokens(settings.secret_key), lambda: now,
+    factory = IssueMessages(settings, rendered, tokens, lambda: now,
                             subject_prefix=TEST_SUBJECT_PREFIX)
     message = factory.message(wanted.ascii, subscriber.id if subscriber else 0,
                               make_msgid("test", domain=message_id_domain(settings.newsletter.sender_email)))

@@ -1,6 +1,6 @@
 """What the public pages call: subscribe (double opt-in), confirm, unsubscribe.
 
-    subs = Subscriptions(conn, settings, mailer)
+    subs = Subscriptions(conn, settings, tokens, confirm_mail, mailer)   (App.subscriptions_on builds it)
     subs.subscribe(email, ip, honeypot, now) -> SubscribeResult   the form's POST
     subs.check_confirm(token, now) -> LinkResult                  the confirm link's GET: changes nothing
     subs.confirm(token, now) -> LinkResult                        its POST (link scanners only GET)
@@ -85,13 +85,13 @@ def wire_address(subscriber: Subscriber) -> str:
 
 
 class Subscriptions:
-    def __init__(self, conn: sqlite3.Connection, settings: Settings, mailer: Mailer | None = None,
-                 confirm_mail: ConfirmMail | None = None):
+    def __init__(self, conn: sqlite3.Connection, settings: Settings, tokens: Tokens, confirm_mail: ConfirmMail,
+                 mailer: Mailer | None = None):
         self.conn = conn
         self.settings = settings
+        self.tokens = tokens
+        self.confirm_mail = confirm_mail
         self.mailer = mailer
-        self.tokens = Tokens(settings.secret_key)
-        self.confirm_mail = confirm_mail or ConfirmMail(settings.newsletter)
 
     # -- subscribing -------------------------------------------------------------------------
 

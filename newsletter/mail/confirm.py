@@ -19,7 +19,6 @@ from ..errors import MailError
 from .message import Envelope, build_message, message_id_domain
 from .tokens import CONFIRM_TOKEN_DAYS
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 CONFIRM_TEMPLATE = "confirm.mjml.j2"
 
 _TEXT = """\
@@ -42,7 +41,7 @@ _TEXT = """\
 class ConfirmMail:
     """Builds confirmation messages; the template is loaded once."""
 
-    def __init__(self, newsletter: NewsletterSettings, template_dir: str | Path = TEMPLATE_DIR):
+    def __init__(self, newsletter: NewsletterSettings, template_dir: str | Path):
         self.newsletter = newsletter
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_dir)), autoescape=True,
                                       undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

@@ -49,10 +49,10 @@ def mailbox(name: str, email: str, *, field: str) -> Address:
 
     The address itself must be a plain ASCII dot-atom one (the wire form): anything else,
     a comma or a quote included, could smuggle a second recipient into the header."""
+    local, _, domain = (email or "").rpartition("@")
+    if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain) or len(email) > 254:
+        raise MailError(f"{field}: not a usable address {email!r}: expected local@domain in ASCII", recipient=email)
     try:
-        local, _, domain = (email or "").rpartition("@")
-        if not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain) or len(email) > 254:
-            raise ValueError("expected local@domain in ASCII")
         return Address(display_name=one_line(name), username=local, domain=domain)
     except (ValueError, TypeError) as e:
         raise MailError(f"{field}: not a usable address {email!r}: {e}", recipient=email) from e

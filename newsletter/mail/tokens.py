@@ -71,7 +71,7 @@ class Tokens:
         payload: list = [subscriber_id, self.address_digest(wire_address)]
         if purpose is TokenPurpose.CONFIRM:
             if now is None:
-                raise ValueError("a confirm token needs the time it is issued")
+                raise TypeError("a confirm token needs the time it is issued")  # a caller's bug
             payload.append(int(now.timestamp()))
         return self._serializers[purpose].dumps(payload)
 

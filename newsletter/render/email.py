@@ -15,8 +15,6 @@ from ..errors import RenderError
 from ..model import UNSUBSCRIBE_PLACEHOLDER, Issue, Item, RenderedIssue
 from .context import IssueView, issue_view
 
-# templates/ sits at the top of the project so a curator can restyle without touching code.
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "email"
 HTML_TEMPLATE = "issue.mjml.j2"
 TEXT_TEMPLATE = "issue.txt.j2"
 
@@ -29,7 +27,7 @@ _BLANKS = re.compile(r"[ \t]*\n[ \t\n]*")
 class EmailRenderer:
     """The email templates, loaded once (jinja2 caches compiled templates)."""
 
-    def __init__(self, template_dir: str | Path = DEFAULT_TEMPLATE_DIR):
+    def __init__(self, template_dir: str | Path):
         self.template_dir = Path(template_dir)
         loader = jinja2.FileSystemLoader(str(self.template_dir))
         common = dict(loader=loader, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -85,18 +83,8 @@ def _where(error: jinja2.TemplateError, name: str, template_dir: Path) -> str:
     return place
 
 
-_default: EmailRenderer | None = None
-
-
-def default_renderer() -> EmailRenderer:
-    global _default
-    if _default is None:
-        _default = EmailRenderer()
-    return _default
-
-
 def render_issue(issue: Issue, items: Sequence[Item], settings: Settings,
-                 renderer: EmailRenderer | None = None) -> RenderedIssue:
+                 renderer: EmailRenderer) -> RenderedIssue:
     """The issue's subject, preheader, HTML and text. `items` are the issue's items in any
     order; they are grouped by section and kept in the curator's order within each."""
-    return (renderer or default_renderer()).render(issue, items, settings)
+    return renderer.render(issue, items, settings)

@@ -69,3 +69,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    """The main database's file path; "" for an in-memory database."""
+    return conn.execute("PRAGMA database_list").fetchone()[2]

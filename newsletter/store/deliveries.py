@@ -134,3 +134,10 @@ class IssueDeliveries:
     def counts(self) -> DeliveryCounts:
         with self.lock:
             return counts(self.conn, self.issue_id)
+
+
+def unplanned_recipients(conn: sqlite3.Connection, issue_id: int) -> int:
+    """Active subscribers with no delivery row for the issue yet: who a new send would add."""
+    return conn.execute(
+        "SELECT count(*) FROM subscribers WHERE status = 'active' AND id NOT IN "
+        "(SELECT subscriber_id FROM deliveries WHERE issue_id = ?)", (issue_id,)).fetchone()[0]

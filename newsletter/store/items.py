@@ -8,8 +8,16 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..errors import ItemError, ItemLocked, NotFound
-from ..model import (Entry, Item, ItemKind, ItemStatus, Mention, can_transition, parse_utc,
-                     utc_iso)
+from ..model import (
+    Entry,
+    Item,
+    ItemKind,
+    ItemStatus,
+    Mention,
+    can_transition,
+    parse_utc,
+    utc_iso,
+)
 
 # Source-owned columns refresh only when the item's first source sends it again, so a
 # paper does not flip between the wording of two listings; curator columns never change here.

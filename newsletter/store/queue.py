@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..errors import InputError
 from ..model import Item, ItemStatus, parse_utc, utc_iso
 from ..sections import Sections
 from .items import get_items
@@ -50,7 +51,7 @@ class QueueFilter:
 
     def __post_init__(self):
         if self.status not in STATUS_FILTERS:
-            raise ValueError(f"unknown status filter {self.status!r} (one of {', '.join(STATUS_FILTERS)})")
+            raise InputError(f"unknown status filter {self.status!r} (one of {', '.join(STATUS_FILTERS)})")
 
 
 @dataclass(frozen=True)

@@ -26,3 +26,14 @@ def recent_runs(conn: sqlite3.Connection, job: str | None = None, limit: int = 2
     sql = "SELECT * FROM runs" + (" WHERE job = ?" if job else "") + " ORDER BY id DESC LIMIT ?"
     rows = conn.execute(sql, ((job, limit) if job else (limit,))).fetchall()
     return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
+
+
+def last_run_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]
+
+
+def send_failure_recorded(conn: sqlite3.Connection, after_id: int, error: str) -> bool:
+    """Whether a send run since `after_id`, not written by a scheduled job, carries this error."""
+    row = conn.execute("SELECT 1 FROM runs WHERE job = 'send' AND id > ? AND error = ? "
+                       "AND json_extract(detail, '$.by') IS NULL", (after_id, error)).fetchone()
+    return row is not None

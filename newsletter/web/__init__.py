@@ -28,12 +28,21 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from ..app import App
-from . import api, auth, editing, pages
-from . import composer, composer_api  # the composer page (render issue)
-from . import archive_site, runs  # /runs, /archive, /issues/YYYY-MM-DD/
-from . import composer_send, public, subscribers  # public pages, subscribers, sending
+from . import (  # the composer page (render issue)  # /runs, /archive, /issues/YYYY-MM-DD/  # public pages, subscribers, sending
+    api,
+    archive_site,
+    auth,
+    composer,
+    composer_api,
+    composer_send,
+    editing,
+    pages,
+    public,
+    runs,
+    subscribers,
+)
+from .core import SecurityHeaders, build_web
 from .send_jobs import SendJobs
-from .core import STATIC_DIR, SecurityHeaders, build_web
 
 MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
 
@@ -65,7 +74,7 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
         routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes, *composer.routes, *composer_api.routes,
                 *runs.routes, *archive_site.routes(app),
                 *public.routes, *subscribers.routes, *composer_send.routes,
-                Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+                Mount("/static", StaticFiles(directory=app.web_static_dir), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error},
         lifespan=around,

@@ -22,9 +22,9 @@ from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import QueueEntry, queue_page
 from ..text import normalise_tag
-from .params import page_number, parse_filter
 from .auth import curator_api
 from .core import json_error, web_of
+from .params import page_number, parse_filter
 from .present import item_json
 
 MAX_PER_PAGE = 200

@@ -26,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..app import App
-from ..store import transaction
+from ..flows import users
 from ..store import users as user_store
 from ..store.users import User
 from .core import json_error, local_path, render, web_of
@@ -54,8 +54,7 @@ def resolve_secret(app: App) -> str:
     sessions survive restarts."""
     if app.settings.secret_key:
         return app.settings.secret_key
-    with transaction(app.conn):
-        secret, made = user_store.stored_secret(app.conn)
+    secret, made = users.session_secret(app.conn)
     if made:
         log.warning("NEWSLETTER_SECRET is not set: generated a session secret and stored it in %s",
                     app.db_path)
@@ -219,17 +218,12 @@ async def login(request: Request) -> Response:
         return _login_form(request, name=name, status=429,
                            error=f"Too many failed logins from your address: wait 15 minutes "
                                  f"(at most {limit} attempts per 15 minutes).")
-    # Counted as failed until proven right, so attempts sent in parallel count against each other.
-    with transaction(web.conn):
-        attempt = user_store.record_login_attempt(web.conn, client, name, False, now)
-        user_store.forget_login_attempts(web.conn, now - timedelta(days=30))
+    attempt = users.record_attempt(web.conn, client, name, now)
     record = user_store.password_record(web.conn, name)
     valid = await asyncio.to_thread(_password_matches, password, record[1] if record else None)
     if not valid:
         return _login_form(request, name=name, status=401, error="Wrong name or password.")
-    with transaction(web.conn):
-        user_store.mark_login_ok(web.conn, attempt)
-        session_id = user_store.create_session(web.conn, record[0].id, now, SESSION_LIFETIME)
+    session_id = users.open_session(web.conn, attempt, record[0].id, now, SESSION_LIFETIME)
     response = RedirectResponse(local_path(str(form.get("next", ""))), status_code=303)
     response.set_cookie(SESSION_COOKIE, web.signer.sign(session_id).decode(),
                         max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True, samesite="lax",
@@ -243,8 +237,7 @@ async def logout(request: Request) -> Response:
     web = web_of(request)
     curator: Curator = request.state.curator
     if curator.session_id:
-        with transaction(web.conn):
-            user_store.end_session(web.conn, curator.session_id)
+        users.end_session(web.conn, curator.session_id)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -20,19 +20,39 @@ from typing import Sequence
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
+from ..errors import (
+    ConfigError,
+    InputError,
+    IssueError,
+    ItemError,
+    NotFound,
+    RenderError,
+)
 from ..flows import compose
-from ..errors import ConfigError, IssueError, ItemError, RenderError
 from ..model import Issue, IssueStatus, Item, RenderedIssue
-from ..render import (SizeReport, byline, email_problems, local_date, ordered, render_issue, section_of,
-                      size_report, subject_line)
+from ..render import (
+    SizeReport,
+    byline,
+    email_problems,
+    local_date,
+    ordered,
+    render_issue,
+    section_of,
+    size_report,
+    subject_line,
+)
 from ..render.context import preheader_line
 from ..sections import item_source_name
 from ..store import curation
 from ..store import issues as issue_store
-from ..errors import InputError
 from .auth import curator_page
 from .core import CONTENT_SECURITY_POLICY, Web, render, web_of
 from .pages import nav_counts
@@ -94,8 +114,8 @@ def next_issue(web: Web, requested: date | None) -> Issue | None:
 def require_issue(web: Web, requested: date | None) -> Issue:
     issue = next_issue(web, requested)
     if issue is None:
-        raise LookupError(f"no issue dated {requested}" if requested else
-                          "there is no issue yet: build one from today's picks")
+        raise NotFound(f"no issue dated {requested}" if requested else
+                          "there is no issue yet: build one from today's picks", what=requested)
     return issue
 
 
@@ -137,7 +157,7 @@ def move(web: Web, issue: Issue, item_id: int, offset: int) -> Issue:
     items = in_email_order(web, issue)
     ids = [item.id for item in items]
     if item_id not in ids:
-        raise LookupError(f"item {item_id} is not in issue {issue.issue_date}")
+        raise NotFound(f"item {item_id} is not in issue {issue.issue_date}", what=item_id)
     section = section_of(items[ids.index(item_id)], web.settings)
     places = [n for n, item in enumerate(items) if section_of(item, web.settings) == section]
     in_section = [ids[n] for n in places]
@@ -165,7 +185,7 @@ def reorder(web: Web, issue: Issue, item_ids: Sequence[int]) -> Issue:
 def remove(web: Web, issue: Issue, item_id: int) -> Issue:
     _require_draft(issue)
     if item_id not in issue.item_ids:
-        raise LookupError(f"item {item_id} is not in issue {issue.issue_date}")
+        raise NotFound(f"item {item_id} is not in issue {issue.issue_date}", what=item_id)
     return compose.remove_from_issue(web.conn, issue, item_id, web.now())
 
 
@@ -287,7 +307,7 @@ async def preview(request: Request) -> Response:
         html = compose.render_stored_issue(web.settings, web.conn, issue, web.app.email).html
     except InputError as e:
         return PlainTextResponse(str(e), status_code=400)
-    except LookupError as e:
+    except NotFound as e:
         return PlainTextResponse(str(e), status_code=404)
     except (RenderError, ConfigError) as e:
         return PlainTextResponse(f"the email does not render: {e}", status_code=500)
@@ -317,7 +337,7 @@ async def _change(request: Request, act) -> Response:
         return _back(*act(web, requested, form))
     except InputError as e:
         return page(request, next_issue(web, requested), requested, error=str(e), status=400)
-    except LookupError as e:
+    except NotFound as e:
         return page(request, next_issue(web, requested), requested, error=str(e), status=404)
     except CHANGE_ERRORS as e:
         return page(request, next_issue(web, requested), requested, error=str(e), status=409)
@@ -361,7 +381,7 @@ async def edit_page(request: Request) -> Response:
         issue = edit(web, require_issue(web, requested), **values)
     except InputError as e:  # nothing saved: the form again with what was typed
         return page(request, next_issue(web, requested), requested, values=values, error=str(e), status=400)
-    except LookupError as e:
+    except NotFound as e:
         return page(request, None, requested, error=str(e), status=404)
     except CHANGE_ERRORS as e:
         return page(request, next_issue(web, requested), requested, values=values, error=str(e), status=409)

@@ -23,11 +23,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..errors import InputError, NotFound
 from ..render import byline, section_of, web_url
-from ..errors import InputError
 from .auth import curator_api
-from .composer import (CHANGE_ERRORS, Composed, back_to_draft, build, composed, edit, mark_ready, preview_url, remove,
-                       reorder, require_issue, requested_date)
+from .composer import (
+    CHANGE_ERRORS,
+    Composed,
+    back_to_draft,
+    build,
+    composed,
+    edit,
+    mark_ready,
+    preview_url,
+    remove,
+    reorder,
+    requested_date,
+    require_issue,
+)
 from .core import Web, json_error, web_of
 from .present import safe_url
 
@@ -70,7 +82,7 @@ def issue_json(web: Web, view: Composed) -> dict:
 def _failure(error: Exception) -> JSONResponse:
     if isinstance(error, InputError):
         return json_error(400, str(error))
-    if isinstance(error, LookupError):
+    if isinstance(error, NotFound):
         return json_error(404, str(error))
     return json_error(409, str(error))
 
@@ -84,7 +96,7 @@ def _issue(request: Request, issue, status: int = 200) -> JSONResponse:
 async def get_issue(request: Request) -> Response:
     try:
         issue = require_issue(web_of(request), _date_of(request.query_params.get("date")))
-    except (InputError, LookupError) as e:
+    except (InputError, NotFound) as e:
         return _failure(e)
     return _issue(request, issue)
 
@@ -94,7 +106,7 @@ async def get_preview(request: Request) -> Response:
     web = web_of(request)
     try:
         view = composed(web, require_issue(web, _date_of(request.query_params.get("date"))))
-    except (InputError, LookupError) as e:
+    except (InputError, NotFound) as e:
         return _failure(e)
     if view.rendered is None:
         return json_error(500, f"the email does not render: {view.error}")
@@ -109,7 +121,7 @@ async def post_build(request: Request) -> Response:
     web = web_of(request)
     try:
         result = build(web, _date_of((await _body(request)).get("date")))
-    except (InputError, LookupError, *CHANGE_ERRORS) as e:
+    except (InputError, NotFound, *CHANGE_ERRORS) as e:
         return _failure(e)
     return JSONResponse({"issue": issue_json(web, composed(web, result.issue)), "created": result.created,
                          "added": list(result.added), "dropped": list(result.dropped)},
@@ -145,7 +157,7 @@ def _change(act):
         try:
             body = await _body(request)
             issue = act(web, require_issue(web, _date_of(body.get("date"))), body)
-        except (InputError, LookupError, *CHANGE_ERRORS) as e:
+        except (InputError, NotFound, *CHANGE_ERRORS) as e:
             return _failure(e)
         return _issue(request, issue)
 

@@ -20,16 +20,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..errors import (
+    ConfigError,
+    InputError,
+    MailError,
+    NotFound,
+    RenderError,
+    SendRefused,
+    SubscriberError,
+)
 from ..flows import compose
 from ..flows import send as sending
-from ..errors import ConfigError, MailError, RenderError, SendRefused, SubscriberError
-from ..model import Issue
-from ..errors import InputError
+from ..model import Issue, IssueStatus
 from .auth import curator_api, curator_page
-from .composer import page, require_issue, requested_date
+from .composer import page, requested_date, require_issue
 from .core import json_error, render, web_of
 from .pages import nav_counts
-from .send_jobs import SendJobs, send_panel, send_refusal, send_test_copy
+from .send_jobs import SendJobs, send_panel, send_refusal
 
 MAX_ADDRESS_CHARS = 320
 
@@ -49,12 +56,12 @@ async def test_page(request: Request) -> Response:
         issue = require_issue(web, requested)
     except InputError as e:
         return page(request, None, None, error=str(e), status=400)
-    except LookupError as e:
+    except NotFound as e:
         return page(request, None, requested, error=str(e), status=404)
     extra = {"test_to": address}
     try:
         rendered = compose.render_stored_issue(web.settings, web.conn, issue, web.app.email)
-        reply = await run_in_threadpool(send_test_copy, web.app, rendered, address, web.now())
+        reply = await run_in_threadpool(web.app.send_test_copy, rendered, address)
     except SubscriberError as e:
         return page(request, issue, requested, status=400,
                     extra={**extra, "send_error": f"받는 주소가 올바르지 않습니다: {e}"})
@@ -84,7 +91,7 @@ async def confirm_page(request: Request) -> Response:
         issue = require_issue(web, requested_date(request.query_params.get("date")))
     except InputError as e:
         return page(request, None, None, error=str(e), status=400)
-    except LookupError as e:
+    except NotFound as e:
         return page(request, None, None, error=str(e), status=404)
     return _confirm_page(request, issue)
 
@@ -98,7 +105,7 @@ async def send_page(request: Request) -> Response:
         issue = require_issue(web, requested_date(str(form.get("date", ""))))
     except InputError as e:
         return page(request, None, None, error=str(e), status=400)
-    except LookupError as e:
+    except NotFound as e:
         return page(request, None, None, error=str(e), status=404)
     if form.get("confirm") != "yes":
         return _confirm_page(request, issue, error="보내려면 확인란에 표시하세요. 아무것도 보내지 않았습니다.", status=400)
@@ -106,10 +113,11 @@ async def send_page(request: Request) -> Response:
     if refusal:
         return _confirm_page(request, issue, error=refusal, status=409)
     try:
-        rendered = compose.render_stored_issue(web.settings, web.conn, issue, web.app.email)
+        if issue.status is IssueStatus.READY:  # a start, not a resume: fail here, not in the thread
+            compose.render_stored_issue(web.settings, web.conn, issue, web.app.email)
         with sending.send_lock(web.conn, issue):  # only a check: another process may be sending it
             pass
-        jobs.start(web.app, issue, rendered)
+        jobs.start(web.app, issue)
     except SendRefused as e:
         return _confirm_page(request, issue, error=f"다른 곳에서 이 호를 발송하고 있습니다: {e}", status=409)
     except (RenderError, ConfigError) as e:
@@ -125,7 +133,7 @@ async def delivery_api(request: Request) -> Response:
         issue = require_issue(web, requested_date(request.query_params.get("date")))
     except InputError as e:
         return json_error(400, str(e))
-    except LookupError as e:
+    except NotFound as e:
         return json_error(404, str(e))
     return JSONResponse(send_panel(web, jobs_of(request), issue).as_json())
 

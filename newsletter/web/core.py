@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from itsdangerous import TimestampSigner
 from markupsafe import Markup
 from starlette.datastructures import MutableHeaders
@@ -23,10 +22,6 @@ from ..flows.curate import Curation
 from ..store.queue import Sections
 from ..text import markdown_subset, sanitize_html
 from .present import local_time, safe_url
-
-# Top-level templates/ so a curator can restyle without touching code.
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "web"
-STATIC_DIR = TEMPLATES_DIR / "static"
 
 # No inline script or style anywhere: the page's behaviour comes only from /static.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
@@ -63,21 +58,20 @@ class Web:
 
 
 def build_web(app: App, secret: str) -> Web:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = app.web_templates
     zone = app.settings.newsletter.zone
     env.filters["safe_url"] = safe_url
     env.filters["local_time"] = lambda moment, with_time=True: local_time(moment, zone, with_time)
     env.filters["markdown"] = lambda text: Markup(markdown_subset(text or ""))
     env.filters["sanitized"] = lambda fragment: Markup(sanitize_html(fragment or ""))
-    env.globals["static"] = static_url
+    env.globals["static"] = lambda name: static_url(app.web_static_dir, name)
     return Web(app=app, templates=Jinja2Templates(env=env),
                signer=TimestampSigner(secret, salt="newsletter.web.session"), sections=app.desk.sections)
 
 
-def static_url(name: str) -> str:
+def static_url(static_dir: Path, name: str) -> str:
     """/static/NAME with a version from the file's content, so a restyle is never stale."""
-    path = STATIC_DIR / name
+    path = static_dir / name
     version = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else "0"
     return f"/static/{name}?v={version}"
 

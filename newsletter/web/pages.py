@@ -19,9 +19,9 @@ from ..sections import item_source_name
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
-from .params import page_number, parse_filter
 from .auth import curator_page
 from .core import current_path, local_path, render, web_of
+from .params import page_number, parse_filter
 from .present import seen_lines, short_summary
 
 PER_PAGE = 50

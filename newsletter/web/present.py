@@ -7,7 +7,6 @@ sanitised again or escaped, and links that are not http(s) are dropped.
 from __future__ import annotations
 
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ..config import Settings

@@ -32,9 +32,14 @@ from starlette.routing import Route
 
 from ..app import App
 from ..errors import ConfigError, SubscriberError
-from ..store import connect
+from ..flows.subscribe import (
+    LinkOutcome,
+    LinkResult,
+    SubscribeOutcome,
+    SubscribeResult,
+    Subscriptions,
+)
 from ..store import subscribers as subscriber_store
-from ..flows.subscribe import LinkOutcome, LinkResult, SubscribeOutcome, SubscribeResult, Subscriptions
 from .auth import client_address
 from .core import render, web_of
 
@@ -93,14 +98,10 @@ async def subscribe_form(request: Request) -> Response:
     return render(request, "subscribe.html", {"error": ""})
 
 
-def _subscribe_on_own_connection(app: App, shared: Subscriptions, email: str, ip: str, honeypot: str,
+def _subscribe_on_own_connection(app: App, email: str, ip: str, honeypot: str,
                                  now: datetime) -> SubscribeResult:
-    conn = connect(app.db_path)
-    try:
-        return Subscriptions(conn, app.settings, shared.mailer, shared.confirm_mail).subscribe(
-            email, ip, honeypot, now)
-    finally:
-        conn.close()
+    with app.own_connection() as conn:
+        return app.subscriptions_on(conn).subscribe(email, ip, honeypot, now)
 
 
 def _shown_address(result: SubscribeResult, typed: str) -> str:
@@ -130,7 +131,7 @@ async def subscribe_submit(request: Request) -> Response:
     honeypot = str(form.get("website", ""))
     if len(typed) > MAX_ADDRESS_CHARS:
         typed = ""  # the library calls it invalid; nothing this long is worth parsing
-    result = await run_in_threadpool(_subscribe_on_own_connection, web.app, shared, typed,
+    result = await run_in_threadpool(_subscribe_on_own_connection, web.app, typed,
                                      client_address(request), honeypot, web.now())
     if result.outcome is not SubscribeOutcome.CONFIRMATION_SENT:
         log.info("subscribe: %s %s", result.outcome, result.detail)

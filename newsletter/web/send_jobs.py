@@ -6,7 +6,6 @@ composer shows how far they got.
     send_refusal(web, issue, jobs) '' or, in Korean, why "send now" cannot start now
     send_panel(web, jobs, issue)   what the composer's send controls show
     delivery_json(...)             the same counts for /api/issue/delivery (the page polls it)
-    send_test_copy(app, ...)       one "[테스트]" copy through app.smtp_pool(size=1)
 
 App.send_issue opens its own database connection and takes the issue's send lock (a file lock
 beside the database), so a send started here and one from the CLI or the scheduler never work
@@ -21,12 +20,11 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from ..flows import send as sending
 from ..app import App
 from ..errors import ConfigError, NewsletterError, SendRefused
+from ..flows import send as sending
 from ..mail.smtp import parse_smtp_url
-from ..model import Issue, IssueStatus, RenderedIssue
-from ..store import connect
+from ..model import Issue, IssueStatus
 from ..store import subscribers as subscriber_store
 from .core import Web
 
@@ -59,23 +57,23 @@ class SendJobs:
         with self._lock:
             return self._jobs.get(issue_id)
 
-    def start(self, app: App, issue: Issue, rendered: RenderedIssue) -> SendJob:
+    def start(self, app: App, issue: Issue) -> SendJob:
         with self._lock:
             current = self._jobs.get(issue.id)
             if current is not None and current.running:
                 raise SendRefused(f"issue {issue.issue_date} is being sent already", issue_id=issue.id)
             job = SendJob(issue_id=issue.id, issue_date=issue.issue_date, started=app.clock())
             self._jobs[issue.id] = job
-            thread = threading.Thread(target=self._run, args=(app, issue, rendered), daemon=True,
+            thread = threading.Thread(target=self._run, args=(app, issue), daemon=True,
                                       name=f"send-{issue.issue_date}")
             self._threads[issue.id] = thread
         thread.start()
         return job
 
-    def _run(self, app: App, issue: Issue, rendered: RenderedIssue) -> None:
+    def _run(self, app: App, issue: Issue) -> None:
         report, error = None, ""
         try:
-            report = app.send_issue(issue, rendered)
+            report = app.send_issue(issue)
         except NewsletterError as e:  # refused, or the SMTP server became unusable: the rest stays pending
             error = str(e)
             log.warning("send of issue %s stopped: %s", issue.issue_date, e)
@@ -104,32 +102,36 @@ class SendJobs:
 def send_refusal(web: Web, issue: Issue, jobs: SendJobs, plan: sending.SendPlan | None = None) -> str:
     """'' if "send now" may start; else the reason, for the curator."""
     settings = web.settings
-    if not settings.smtp_url:
-        return "메일 서버가 설정되지 않았습니다: NEWSLETTER_SMTP_URL을 설정하고 편집기를 다시 시작하세요."
-    try:
-        parse_smtp_url(settings.smtp_url)
-    except ConfigError as e:
-        return f"메일 서버 설정(NEWSLETTER_SMTP_URL)이 잘못되었습니다: {e}"
-    if not settings.secret_key:
-        return "NEWSLETTER_SECRET이 설정되지 않아 수신 거부 링크를 만들 수 없습니다."
+    setup = sending.mail_setup_refusal(settings)
+    if setup is sending.Refusal.BAD_SMTP:
+        try:
+            parse_smtp_url(settings.smtp_url)
+        except ConfigError as e:
+            return f"{REFUSALS[setup]}: {e}"
+    if setup is not None:
+        return REFUSALS[setup]
     job = jobs.get(issue.id)
     if job is not None and job.running:
         return "이 호는 지금 발송 중입니다."
     plan = plan or sending.plan_send(web.conn, settings, issue, web.now())
-    if not plan.refusal:
+    if plan.code is None:
         return ""
-    current = plan.issue
-    if current.status is IssueStatus.DRAFT:
-        return "아직 초안입니다: 먼저 '발송 준비됨으로 표시'를 누르세요."
-    if current.status is IssueStatus.SENT:
-        return "이미 발송된 호입니다."
-    if web.now() > plan.deadline:
+    if plan.code is sending.Refusal.PAST_DEADLINE:
         local = plan.deadline.astimezone(web.zone).strftime("%Y-%m-%d %H:%M")
         return (f"발송 마감({local})이 지났습니다: 마감 뒤에는 발송을 시작하지 않습니다. 꼭 보내야 한다면 명령줄에서 "
-                f"newsletter send --date {current.issue_date} --force-late 를 쓰세요.")
-    if plan.new_rows + plan.counts.total == 0:
-        return "구독 중인 사람이 없습니다: 보낼 곳이 없습니다."
-    return plan.refusal
+                f"newsletter send --date {plan.issue.issue_date} --force-late 를 쓰세요.")
+    return REFUSALS[plan.code]
+
+
+# The curator's wording of flows.send.Refusal (the deadline's, with its time, is above).
+REFUSALS = {
+    sending.Refusal.NO_SMTP: "메일 서버가 설정되지 않았습니다: NEWSLETTER_SMTP_URL을 설정하고 편집기를 다시 시작하세요.",
+    sending.Refusal.BAD_SMTP: "메일 서버 설정(NEWSLETTER_SMTP_URL)이 잘못되었습니다",
+    sending.Refusal.NO_SECRET: "NEWSLETTER_SECRET이 설정되지 않아 수신 거부 링크를 만들 수 없습니다.",
+    sending.Refusal.DRAFT: "아직 초안입니다: 먼저 '발송 준비됨으로 표시'를 누르세요.",
+    sending.Refusal.SENT: "이미 발송된 호입니다.",
+    sending.Refusal.NO_SUBSCRIBERS: "구독 중인 사람이 없습니다: 보낼 곳이 없습니다.",
+}
 
 
 @dataclass(frozen=True)
@@ -175,15 +177,3 @@ def send_panel(web: Web, jobs: SendJobs, issue: Issue) -> SendPanel:
                      refusal=send_refusal(web, issue, jobs, plan), recipients=plan.new_rows + plan.counts.pending,
                      active=subscriber_store.counts(web.conn)["active"],
                      deadline=plan.deadline.astimezone(web.zone).strftime("%Y-%m-%d %H:%M"))
-
-
-def send_test_copy(app: App, rendered: RenderedIssue, address: str, now: datetime) -> str:
-    """One copy marked "[테스트]" to `address` (no delivery row, no state change), on a
-    connection and an SMTP pool of its own; run it in a worker thread. Returns the server's reply;
-    raises SubscriberError (bad address), MailError (not accepted), ConfigError (no SMTP, no secret)."""
-    conn = connect(app.db_path)
-    try:
-        with app.smtp_pool(size=1) as pool:
-            return sending.send_test(conn, app.settings, rendered, pool, address, now=now)
-    finally:
-        conn.close()

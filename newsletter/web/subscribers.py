@@ -29,16 +29,25 @@ from starlette.routing import Route
 
 from ..app import App
 from ..errors import ConfigError, SubscriberError
-from ..model import SubscriberStatus
-from ..store import connect
-from ..store import subscribers as subscriber_store
-from ..flows.roster import (AddOutcome, AddResult, ImportPreview, RowVerdict, add_addresses, apply_import,
-                            decode_csv, export_csv, preview_import, remove_addresses)
+from ..flows.roster import (
+    AddOutcome,
+    AddResult,
+    ImportPreview,
+    RowVerdict,
+    add_addresses,
+    apply_import,
+    decode_csv,
+    export_csv,
+    preview_import,
+    remove_addresses,
+)
 from ..flows.subscribe import Subscriptions
-from .params import page_number
+from ..model import SubscriberStatus
+from ..store import subscribers as subscriber_store
 from .auth import curator_page
 from .core import local_path, render, web_of
 from .pages import nav_counts, with_query
+from .params import page_number
 
 PER_PAGE = 100
 MAX_ADDED_AT_ONCE = 1000
@@ -53,26 +62,23 @@ NOTICES = {"removed": "수신 거부로 바꿨습니다 (기록은 남습니다)
 T = TypeVar("T")
 
 
-def _on_own_connection(app: App, shared: Subscriptions, act: Callable[[Subscriptions], T]) -> T:
+def _on_own_connection(app: App, act: Callable[[Subscriptions], T]) -> T:
     """Run `act` with the subscriber flows on a fresh connection (in a worker thread)."""
-    conn = connect(app.db_path)
-    try:
-        return act(Subscriptions(conn, app.settings, shared.mailer, shared.confirm_mail))
-    finally:
-        conn.close()
+    with app.own_connection() as conn:
+        return act(app.subscriptions_on(conn))
 
 
 async def _with_roster(app: App, act: Callable[[Subscriptions], T]) -> T:
     # The app's cached subscriptions and its SMTP pool are built here, on the event loop, one
     # request at a time: two first requests in two worker threads could build two pools.
     # ConfigError (no NEWSLETTER_SECRET) is raised here too.
-    shared = app.subscriptions
+    app.subscriptions  # noqa: B018 (building it is the point)
     if app.settings.smtp_url:
         try:
             app.mailer  # noqa: B018 (building it is the point; no connection opens yet)
         except ConfigError:
             pass  # an unusable SMTP URL: each mail that needs it fails with the reason (MailError)
-    return await run_in_threadpool(_on_own_connection, app, shared, act)
+    return await run_in_threadpool(_on_own_connection, app, act)
 
 
 def _status_filter(value: str | None) -> SubscriberStatus | None:
@@ -166,11 +172,8 @@ def preview_rows(preview: ImportPreview) -> tuple[list, int]:
 
 
 def _preview_on_own_connection(app: App, text: str) -> ImportPreview:
-    conn = connect(app.db_path)
-    try:
+    with app.own_connection() as conn:
         return preview_import(conn, text)
-    finally:
-        conn.close()
 
 
 async def _import_page(request: Request, text: str, name: str, *, error: str = "", status: int = 200) -> Response:

@@ -7,9 +7,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-from .common import FIXTURES, LISTING, log, make_app, korean_commentary
-
+from .common import FIXTURES, LISTING, korean_commentary, log, make_app
 
 ARCHIVE_TAGS = ("언어모델", "scaling-law", "평가", "에이전트", "토크나이저", "추론", "멀티모달", "rlhf", "오픈소스", "안전성")
 
@@ -86,11 +84,11 @@ def bench_archive() -> dict:
             add_sent_issues(app, first_day, 500, 20, 0, now)
             out = Path(tmp) / "site"
             started, cpu = time.perf_counter(), time.process_time()
-            full = build_archive(app.conn, app.settings, out, now)
+            full = build_archive(app.conn, app.settings, out, now, templates=app.archive_templates)
             full_s, full_cpu = time.perf_counter() - started, time.process_time() - cpu
             add_sent_issues(app, date.fromordinal(first_day.toordinal() + 500), 1, 20, 500 * 20, now)
             started, cpu = time.perf_counter(), time.process_time()
-            incremental = build_archive(app.conn, app.settings, out, now)
+            incremental = build_archive(app.conn, app.settings, out, now, templates=app.archive_templates)
             incremental_s, incremental_cpu = time.perf_counter() - started, time.process_time() - cpu
             search_kb = sum(part.stat().st_size for part in (out / "search").glob("*.js")) / 1024
         finally:

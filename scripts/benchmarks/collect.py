@@ -15,7 +15,7 @@ from pathlib import Path
 
 from newsletter.demo.server import Route, SnapshotServer
 
-from .common import BENCH, FIXTURES, FEED, LISTING, RSS, log, make_app, own_peak_rss_mb
+from .common import BENCH, FEED, FIXTURES, LISTING, RSS, log, make_app, own_peak_rss_mb
 
 
 def collect_with(servers: list[SnapshotServer], concurrency: int) -> tuple[float, int]:

@@ -14,7 +14,6 @@ BENCH = ROOT / "scripts" / "bench.py"  # workers run as `bench.py _name ...` in 
 
 from newsletter.app import build_app  # noqa: E402
 
-
 FIXTURES = ROOT / "tests" / "fixtures"
 FEED = FIXTURES / "feeds" / "community-mistral-news.turing-ai-rss-feeds.rss.xml"
 LISTING = FIXTURES / "arxiv" / "arxiv-listing-cs.CL-2024-07-19.rss.xml"

@@ -7,7 +7,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-
 from .common import FIXTURES, LISTING, log, make_app
 
 
@@ -21,8 +20,7 @@ def bench_queue() -> dict:
     from statistics import median
 
     from newsletter.collect import arxiv, feeds
-    from newsletter.store import transaction
-    from newsletter.store import users
+    from newsletter.store import transaction, users
     from newsletter.store.items import upsert_entries
 
     warnings.filterwarnings("ignore", message=".*starlette.testclient")  # httpx still works

@@ -7,15 +7,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-
-from .common import FIXTURES, LISTING, log, make_app, korean_commentary
+from .common import FIXTURES, LISTING, korean_commentary, log, make_app
 
 
 def sample_issue(directory: Path, papers: int, posts: int, x_posts: int):
     """A stored issue of real fixture items (papers, lab posts, X posts), each approved with
     Korean commentary and tags; returns (settings, issue, items)."""
-    from newsletter.flows import compose
     from newsletter.collect import arxiv, feeds, x
+    from newsletter.flows import compose
     from newsletter.store import transaction
     from newsletter.store.items import get_item_by_key, upsert_entries
 
@@ -51,9 +50,10 @@ def sample_issue(directory: Path, papers: int, posts: int, x_posts: int):
 def bench_render() -> dict:
     from statistics import median
 
+    from newsletter.config import TEMPLATES_DIR
     from newsletter.render import EmailRenderer, render_issue, size_report
 
-    renderer = EmailRenderer()
+    renderer = EmailRenderer(TEMPLATES_DIR / "email")
     with tempfile.TemporaryDirectory() as tmp:
         settings, issue40, items40 = sample_issue(Path(tmp) / "40", papers=16, posts=16, x_posts=8)
         settings30, issue30, items30 = sample_issue(Path(tmp) / "30", papers=12, posts=12, x_posts=6)

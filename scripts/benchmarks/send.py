@@ -12,8 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .common import BENCH, build_app, log, own_peak_rss_mb, korean_commentary
-
+from .common import BENCH, build_app, korean_commentary, log, own_peak_rss_mb
 
 SEND_SECRET = "bench-secret"
 SEND_POOL = 4
@@ -73,9 +72,16 @@ def start_sink() -> tuple[subprocess.Popen, int]:
 
 def send_worker(subscribers: int, port: int) -> None:
     """Prepare and send one issue to `subscribers` addresses in a fresh database; print JSON."""
-    from newsletter.model import Entry, IssueStatus, ItemKind, ItemStatus, SubscriberStatus
     from newsletter.flows.send import send_issue
-    from newsletter.store import issues, items, subscribers as subscriber_store, transaction
+    from newsletter.model import (
+        Entry,
+        IssueStatus,
+        ItemKind,
+        ItemStatus,
+        SubscriberStatus,
+    )
+    from newsletter.store import issues, items, transaction
+    from newsletter.store import subscribers as subscriber_store
     from newsletter.store.subscribers import Address
 
     now = datetime.now(timezone.utc)
@@ -101,7 +107,7 @@ def send_worker(subscribers: int, port: int) -> None:
         rendered = send_sample_issue()
         with app.smtp_pool() as pool:
             started = time.perf_counter()
-            report = send_issue(app.conn, app.settings, issue, rendered, pool, clock=app.clock, force_late=True)
+            report = send_issue(app.conn, app.settings, issue, rendered, pool, app.tokens, clock=app.clock, force_late=True)
             elapsed = time.perf_counter() - started
         app.close()
     print(json.dumps({"sent": report.counts.sent, "failed": report.counts.failed, "seconds": elapsed,
@@ -116,9 +122,9 @@ def send_ceiling(port: int, count: int, distinct: int = 500) -> tuple[float, int
     import smtplib
 
     from newsletter.config import parse_settings
+    from newsletter.flows.send import IssueMessages
     from newsletter.mail.tokens import Tokens
     from newsletter.model import Delivery, DeliveryStatus
-    from newsletter.flows.send import IssueMessages
 
     settings = parse_settings({}, environ={"NEWSLETTER_SECRET": SEND_SECRET})
     factory = IssueMessages(settings, send_sample_issue(), Tokens(SEND_SECRET), lambda: datetime.now(timezone.utc))
