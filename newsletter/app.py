@@ -4,6 +4,8 @@ receives them."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sqlite3
 from contextlib import contextmanager
@@ -22,6 +24,8 @@ from .collect.http import HttpClient
 from .config import TEMPLATES_DIR, Settings, load_settings
 from .errors import ConfigError, MailError
 from .flows import collecting as pipeline
+from .flows import history
+from .flows import rank as ranking
 from .flows import send as sending
 from .flows.curate import Curation
 from .flows.jobs import Jobs
@@ -33,6 +37,8 @@ from .model import Delivery, Issue, RenderedIssue, SourceResult
 from .render import EmailRenderer
 from .sections import sections_of
 from .store import connect
+
+log = logging.getLogger("newsletter.app")
 
 DEFAULT_DB = "data/newsletter.db"
 DEFAULT_CONFIG = "sources.yaml"
@@ -56,13 +62,41 @@ class App:
     async def collect(self, only: Sequence[str] = (),
                       on_result: Callable[[SourceResult], None] | None = None) -> pipeline.CollectReport:
         async with self.http() as http:
-            return await pipeline.collect_all(self.settings, self.conn, http, clock=self.clock,
-                                              only=only, on_result=on_result)
+            report = await pipeline.collect_all(self.settings, self.conn, http, clock=self.clock,
+                                                only=only, on_result=on_result)
+        if report.new:
+            try:  # in a worker thread: the web app's event loop keeps answering meanwhile
+                await asyncio.to_thread(self.rescore)
+            except Exception:  # a ranking failure never fails the collect: the old scores stay
+                log.exception("rescoring after the collect failed")
+        return report
+
+    async def import_history(self, lines: Sequence[history.HistoryLine], bad: Sequence[history.BadLine] = (), *,
+                             on_progress: Callable[[int], None] | None = None) -> history.HistoryReport:
+        """Past picks as published items (flows/history.py), then a rescore with them."""
+        async with self.http() as http:
+            report = await history.import_history(self.conn, self.settings, http, lines, self.clock(), bad=bad,
+                                                  on_progress=on_progress)
+        if report.imported:
+            await asyncio.to_thread(self.rescore)
+        return report
+
+    # --- the ranker (flows/rank.py) ---
+    def rescore(self) -> ranking.RankReport:
+        """Score every waiting item from the curator's decisions, on a connection of its own."""
+        with self.own_connection() as conn:
+            return ranking.rescore(conn, self.clock(), self.settings.newsletter.zone)
+
+    @cached_property
+    def rescorer(self) -> ranking.Rescorer:
+        """Rescoring off the request path after each decision, one run at a time."""
+        return ranking.Rescorer(self.rescore)
 
     # --- the curator's desk: triage, edits, drafts, picks (flows/curate.py) ---
     @cached_property
     def desk(self) -> Curation:
-        return Curation(self.conn, sections_of(self.settings), self.settings.newsletter.zone, self.clock)
+        return Curation(self.conn, sections_of(self.settings), self.settings.newsletter.zone, self.clock,
+                        on_decision=self.rescorer.request)
 
     # --- templates (resolved once, in config.TEMPLATES_DIR) and signed tokens ---
     @cached_property
@@ -171,6 +205,8 @@ class App:
                     archive_dir=self.archive_dir, clock=self.clock)
 
     def close(self) -> None:
+        if "rescorer" in self.__dict__:
+            self.rescorer.wait(timeout=30)
         if "mailer" in self.__dict__:  # only if one was opened
             self.mailer.close()
         self.conn.close()

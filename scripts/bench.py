@@ -14,12 +14,17 @@
     archive   the static archive of 500 sent issues of 20 items (Korean commentary, ~200 tags):
               seconds of a full build into an empty directory, and of the rebuild after one
               more issue is sent (only changed files rewritten).
+    rank      the queue's ranker on real daily arXiv listings (--data DIR, default
+              ../shared/fixtures/ranking/dev) against one curator's picks: recall@20/50, nDCG@50,
+              first hit, with arxiv-sanity-lite's SVM measured in the same run; ms per day, peak RSS.
+              `rank --serve`: one JSON request a line on stdin, one {"day", "ranked"} line back.
 """
 
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from benchmarks.archive import bench_archive
@@ -30,17 +35,25 @@ from benchmarks.collect import (
     bench_second_run,
 )
 from benchmarks.queue import bench_queue
+from benchmarks.rank import bench_rank
+from benchmarks.rank import serve as rank_serve
 from benchmarks.render import bench_render
 from benchmarks.send import bench_send, send_worker, smtp_sink
 
 
 @click.command()
 @click.argument("name", type=click.Choice(["collect", "render", "queue", "_arxiv-worker",
-                                                 "send", "_send-worker", "_smtp-sink", "archive"]))
+                                                 "send", "_send-worker", "_smtp-sink", "archive", "rank"]))
 @click.argument("entries", required=False, type=int, default=2000)
 @click.argument("port", required=False, type=int, default=0)  # send: the sink's port
-def main(name: str, entries: int, port: int) -> None:
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="rank: the data set (days/, picks.jsonl); default ../shared/fixtures/ranking/dev.")
+@click.option("--serve", is_flag=True, help="rank: answer JSON ranking requests on stdin, one a line.")
+def main(name: str, entries: int, port: int, data: Path | None, serve: bool) -> None:
     """Run one benchmark and print its JSON figures on stdout."""
+    if name == "rank" and serve:
+        rank_serve()
+        return
     if name == "_send-worker":  # send: the sending process (ENTRIES subscribers, the sink on PORT)
         send_worker(entries, port)
         return
@@ -58,6 +71,8 @@ def main(name: str, entries: int, port: int) -> None:
         figures = bench_send()
     elif name == "archive":
         figures = bench_archive()
+    elif name == "rank":
+        figures = bench_rank(data)
     else:
         figures = {**bench_concurrency(), **bench_second_run(), **bench_arxiv()}
     print(json.dumps({name: figures}, indent=2))

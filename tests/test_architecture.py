@@ -11,7 +11,7 @@ LAYERS = {
     "model": 0, "errors": 0,
     "text": 1, "config": 1, "kinds": 0.5,  # kinds: the source-kind registry, below config
     "sections": 1.5,  # where an item sits and whose it is: one rule for store, render and web
-    "store": 2, "collect": 2, "render": 2, "mail": 2,
+    "store": 2, "collect": 2, "render": 2, "mail": 2, "rank": 2,
     "archive": 2.5,  # the static site of sent issues, over store and render
     "flows": 3,  # every use case, one home each
     "app": 4,  # the composition root

@@ -169,6 +169,7 @@ def approve(ctx: click.Context, item_id: int, comment: str | None, tags: str | N
     """Approve item ITEM_ID for the next issue, with commentary and tags."""
     app = open_app(ctx)
     item = compose.approve_item(app.conn, item_id, app.clock(), commentary=comment, tags=tags)
+    app.rescore()  # the ranker learns from the move before the next look at the queue
     err.print(f"item {item.id} approved: {item.display_title}"
               + (f"  {' '.join('#' + t for t in item.tags)}" if item.tags else ""), highlight=False)
 
@@ -181,6 +182,7 @@ def reject(ctx: click.Context, item_id: int) -> None:
     """Reject item ITEM_ID (and take it out of a draft issue)."""
     app = open_app(ctx)
     item = compose.reject_item(app.conn, item_id, app.clock())
+    app.rescore()
     err.print(f"item {item.id} rejected: {item.display_title}", highlight=False)
 
 

@@ -71,6 +71,7 @@ class Curation:
     sections: Sections
     zone: ZoneInfo
     clock: Callable[[], datetime]
+    on_decision: Callable[[], None] = lambda: None  # the ranker learns from every move
 
     def entry(self, item_id: int) -> QueueEntry:
         found = queue_entry(self.conn, self.sections, item_id, self.clock())
@@ -89,6 +90,7 @@ class Curation:
             if status is not ItemStatus.APPROVED:
                 leave_draft_issues(self.conn, item_id, now)
             curation.triage(self.conn, item_id, status, now, user_id=user_id, snoozed_until=until)
+        self.on_decision()
         return self.entry(item_id)
 
     def undo(self, user_id: int | None) -> QueueEntry | None:
@@ -97,6 +99,7 @@ class Curation:
             undone = curation.undo_last(self.conn, user_id, self.clock())
         if undone is None:
             return None
+        self.on_decision()
         if undone.refused:
             raise NotUndone(undone.refused, item_id=undone.item.id)
         return self.entry(undone.item.id)

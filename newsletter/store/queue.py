@@ -17,11 +17,13 @@ from ..errors import InputError
 from ..model import Item, ItemStatus, parse_utc, utc_iso
 from ..sections import Sections
 from .items import get_items
+from .ranking import scores_of
 
 # Snoozed items come back at this local hour: the next collect of the morning runs at 06:00.
 SNOOZE_WAKE_HOUR = 6
 MIN_TRIGRAM = 3  # the trigram tokenizer cannot match anything shorter
 STATUS_FILTERS = ("waiting", "approved", "rejected", "snoozed", "published", "all")
+ORDERS = ("score", "newest")
 
 
 def snooze_until(now: datetime, zone: ZoneInfo, wake_hour: int = SNOOZE_WAKE_HOUR) -> datetime:
@@ -48,8 +50,11 @@ class QueueFilter:
     source: str = ""
     day: date | None = None  # published on this local date
     query: str = ""
+    order: str = "score"  # "score": the ranker's order within each section; "newest": newest first
 
     def __post_init__(self):
+        if self.order not in ORDERS:
+            raise InputError(f"unknown order {self.order!r} (one of {', '.join(ORDERS)})")
         if self.status not in STATUS_FILTERS:
             raise InputError(f"unknown status filter {self.status!r} (one of {', '.join(STATUS_FILTERS)})")
 
@@ -60,6 +65,8 @@ class QueueEntry:
     section: str
     status: ItemStatus  # effective: a snoozed item past its time shows as new
     snoozed_until: datetime | None
+    score: float | None = None  # the ranker's, while the item waits
+    reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,12 +143,14 @@ def _filter_sql(flt: QueueFilter, now: datetime, zone: ZoneInfo) -> tuple[list[s
 
 def queue_page(conn: sqlite3.Connection, sections: Sections, flt: QueueFilter, *, now: datetime,
                zone: ZoneInfo, page: int = 1, per_page: int = 50) -> QueuePage:
-    """One page of the queue: sections in their configured order, newest first within each,
-    with the count of every section under the same filters (whatever section is chosen)."""
+    """One page of the queue: sections in their configured order; within each, the ranker's
+    order (best first, unscored items after) or, with order "newest", newest first; with the
+    count of every section under the same filters (whatever section is chosen)."""
     section_sql, section_params = sections.sql()
     where, params = _filter_sql(flt, now, zone)
-    base = (f"SELECT items.id, items.published, items.status, items.snoozed_until, {section_sql} AS section "
-            f"FROM items" + (" WHERE " + " AND ".join(where) if where else ""))
+    base = (f"SELECT items.id, items.published, items.status, items.snoozed_until, {section_sql} AS section, "
+            "item_scores.score AS score FROM items LEFT JOIN item_scores ON item_scores.item_id = items.id"
+            + (" WHERE " + " AND ".join(where) if where else ""))
     base_params = section_params + params
 
     counts = dict(conn.execute(f"SELECT section, count(*) FROM ({base}) GROUP BY section",
@@ -155,17 +164,22 @@ def queue_page(conn: sqlite3.Connection, sections: Sections, flt: QueueFilter, *
     rank_sql = "CASE section " + " ".join("WHEN ? THEN ?" for _ in sections.order) + \
         f" ELSE {len(sections.order)} END" if sections.order else "0"
     rank_params = [value for index, name in enumerate(sections.order) for value in (name, index)]
+    # Scores rank waiting items only: a decided item keeps its last score, which means nothing now.
+    within = "score IS NULL, score DESC," if flt.order == "score" and flt.status == "waiting" else ""
     sql = f"SELECT * FROM ({base})" + (" WHERE section = ?" if flt.section else "") + \
-        f" ORDER BY {rank_sql}, section, published DESC, id DESC LIMIT ? OFFSET ?"
+        f" ORDER BY {rank_sql}, section, {within} published DESC, id DESC LIMIT ? OFFSET ?"
     rows = conn.execute(sql, base_params + ([flt.section] if flt.section else []) + rank_params
                         + [per_page, (page - 1) * per_page]).fetchall()
-    items = {item.id: item for item in get_items(conn, [row["id"] for row in rows])}
+    ids = [row["id"] for row in rows]
+    items = {item.id: item for item in get_items(conn, ids)}
+    scores = scores_of(conn, ids)
     entries = []
     for row in rows:
         until = parse_utc(row["snoozed_until"]) if row["snoozed_until"] else None
-        entries.append(QueueEntry(item=items[row["id"]], section=row["section"],
-                                  status=effective_status(ItemStatus(row["status"]), until, now),
-                                  snoozed_until=until))
+        status = effective_status(ItemStatus(row["status"]), until, now)
+        score, reasons = scores.get(row["id"], (None, ())) if status is ItemStatus.NEW else (None, ())
+        entries.append(QueueEntry(item=items[row["id"]], section=row["section"], status=status,
+                                  snoozed_until=until, score=score, reasons=reasons))
     return QueuePage(entries=tuple(entries), total=total, page=page, pages=pages, per_page=per_page,
                      section_counts=section_counts)
 
@@ -177,8 +191,10 @@ def queue_entry(conn: sqlite3.Connection, sections: Sections, item_id: int, now:
         return None
     item = found[0]
     until = parse_utc(row["snoozed_until"]) if row["snoozed_until"] else None
-    return QueueEntry(item=item, section=sections.of(item), status=effective_status(item.status, until, now),
-                      snoozed_until=until)
+    status = effective_status(item.status, until, now)
+    score, reasons = scores_of(conn, [item_id]).get(item_id, (None, ())) if status is ItemStatus.NEW else (None, ())
+    return QueueEntry(item=item, section=sections.of(item), status=status, snoozed_until=until,
+                      score=score, reasons=reasons)
 
 
 def waiting_count(conn: sqlite3.Connection, now: datetime) -> int:

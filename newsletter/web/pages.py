@@ -83,6 +83,7 @@ async def queue(request: Request) -> Response:
         "source_ids": [s.id for s in web.settings.sources],
         "page_url": lambda number: with_query(here, page=str(number)),
         "section_url": lambda name: with_query(here, section=name, page="1"),
+        "order_url": lambda order: with_query(here, order=order, page="1"),
         "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "nav": nav_counts(web)})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..store.queue import STATUS_FILTERS, QueueFilter
+from ..store.queue import ORDERS, STATUS_FILTERS, QueueFilter
 
 
 def parse_filter(params) -> tuple[QueueFilter, list[str]]:
@@ -23,7 +23,11 @@ def parse_filter(params) -> tuple[QueueFilter, list[str]]:
             day = date.fromisoformat(raw_day)
         except ValueError:
             problems.append(f"not a date (YYYY-MM-DD): {raw_day[:40]!r}")
-    return QueueFilter(status=status, section=(params.get("section") or "").strip(),
+    order = params.get("order") or "score"
+    if order not in ORDERS:
+        problems.append(f"unknown order {order[:20]!r} (one of {', '.join(ORDERS)})")
+        order = "score"
+    return QueueFilter(status=status, order=order, section=(params.get("section") or "").strip(),
                        source=(params.get("source") or "").strip(), day=day,
                        query=(params.get("q") or "").strip()[:200]), problems
 

@@ -81,4 +81,6 @@ def item_json(entry: QueueEntry, settings: Settings, related: list[RelatedLink] 
                      for m in item.mentions],
         "seen": seen_lines(item, settings),
         "related": [{"url": safe_url(link.url), "title": link.title} for link in related or ()],
+        "score": round(entry.score, 4) if entry.score is not None else None,
+        "reasons": list(entry.reasons),
     }
