@@ -114,8 +114,10 @@ class App:
 
     @cached_property
     def web_templates(self) -> jinja2.Environment:
-        """The editor's and public pages' templates (templates/web/); web/ adds its filters."""
-        return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "web"), autoescape=True,
+        """The editor's and public pages' templates (templates/web/, with templates/email/ behind
+        it for the words the email uses: section titles); web/ adds its filters."""
+        return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES_DIR / "web", TEMPLATES_DIR / "email"]),
+                                  autoescape=True,
                                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
     @property

@@ -92,6 +92,10 @@ class CollectSettings:
     arxiv_interval: float = 3.0  # arXiv's terms: one connection, >= 3 s between requests
     stale_after_days: int = 4  # an arXiv listing older than this (weekends included) is stale
     oembed_url: str = "https://publish.x.com/oembed"  # resolves pasted X post URLs, no auth
+    # A source's first collect (and a source added later) puts only this many days of entries in
+    # the queue, plus always its newest `backfill_keep` ones; older ones are stored as seen.
+    backfill_days: float = 3.0
+    backfill_keep: int = 5
 
     @property
     def max_body_bytes(self) -> int:

@@ -30,13 +30,18 @@ class ItemStatus(StrEnum):
     REJECTED = "rejected"
     SNOOZED = "snoozed"
     PUBLISHED = "published"
+    DISMISSED = "dismissed"  # "done for today": left unpicked when the curator cleared the day
+    SEEN = "seen"  # older than the backfill window on its source's first collect: never waited
 
 
 # The curator may change their mind about anything not yet published; publishing happens
 # only when the item's issue is sent, and a published item stays published.
+_LATER = frozenset({ItemStatus.NEW, ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.SNOOZED})
 ITEM_TRANSITIONS: Mapping[ItemStatus, frozenset[ItemStatus]] = {
-    ItemStatus.NEW: frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.SNOOZED}),
-    ItemStatus.SNOOZED: frozenset({ItemStatus.NEW, ItemStatus.APPROVED, ItemStatus.REJECTED}),
+    ItemStatus.NEW: frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.SNOOZED, ItemStatus.DISMISSED}),
+    ItemStatus.SNOOZED: frozenset({ItemStatus.NEW, ItemStatus.APPROVED, ItemStatus.REJECTED, ItemStatus.DISMISSED}),
+    ItemStatus.DISMISSED: _LATER,  # still searchable, approvable later
+    ItemStatus.SEEN: _LATER,
     ItemStatus.APPROVED: frozenset(
         {ItemStatus.NEW, ItemStatus.REJECTED, ItemStatus.SNOOZED, ItemStatus.PUBLISHED}
     ),

@@ -56,24 +56,24 @@ def test_log_in_and_triage_the_queue_with_keys_only(editor, page):
     ids = queue_ids(page)
     assert len(ids) == 9
     card = lambda n: page.locator(f'[data-item-card][data-item="{ids[n]}"]')  # noqa: E731
-    expect(card(0)).to_have_class(r"item status-new selected")
+    expect(card(0)).to_have_class("item row status-new selected")
 
     page.keyboard.press("a")
     expect(card(0)).to_have_attribute("data-status", "approved")
-    expect(card(1)).to_have_class(r"item status-new selected")
+    expect(card(1)).to_have_class("item row status-new selected")
     page.keyboard.press("x")
     expect(card(1)).to_have_attribute("data-status", "rejected")
     page.keyboard.press("s")
     expect(card(2)).to_have_attribute("data-status", "snoozed")
     page.keyboard.press("u")  # undo the snooze
     expect(card(2)).to_have_attribute("data-status", "new")
-    expect(card(2)).to_have_class("item status-new selected")
+    expect(card(2)).to_have_class("item row status-new selected")
     page.keyboard.press("j")
     page.keyboard.press("a")
     expect(card(3)).to_have_attribute("data-status", "approved")
     page.keyboard.press("k")
     page.keyboard.press("k")
-    expect(card(2)).to_have_class("item status-new selected")
+    expect(card(2)).to_have_class("item row status-new selected")
 
     page.keyboard.press("?")
     expect(page.locator("#keys-help")).to_have_attribute("open", "")

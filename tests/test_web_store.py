@@ -17,7 +17,7 @@ from newsletter.store import curation
 from newsletter.store import users as user_store
 from newsletter.store.items import annotate, get_item_by_key, upsert_entries
 from newsletter.store.queue import QueueFilter, queue_page, snooze_until, waiting_count
-from newsletter.web.present import sections_of
+from newsletter.sections import sections_of
 from support.apps import KARPATHY_POST, VOCABULARY_PAPER
 from support.clock import MORNING
 from support.config import write_config

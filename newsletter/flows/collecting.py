@@ -7,15 +7,15 @@ import asyncio
 import importlib
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Protocol, Sequence
 
 from ..collect import Fetched
 from ..collect.http import HttpClient
-from ..config import Settings, SourceConfig
+from ..config import CollectSettings, Settings, SourceConfig
 from ..errors import ConfigError, SourceError
 from ..kinds import KINDS
-from ..model import FetchOutcome, SourceHealth, SourceKind, SourceResult
+from ..model import Entry, FetchOutcome, SourceHealth, SourceKind, SourceResult
 from ..store import items as item_store
 from ..store import runs as run_store
 from ..store import sources as source_store
@@ -106,9 +106,14 @@ async def collect_source(source: SourceConfig, settings: Settings, conn: sqlite3
 
     listing = fetched.listing
     now = clock()
+    first_collect = health.last_success is None
     with transaction(conn):
+        old = backfill(listing.entries, now, settings.collect) if first_collect else []
+        known = item_store.existing_keys(conn, old)
+        unseen = [key for key in old if key not in known]  # an item another source brought keeps its state
         new = item_store.upsert_entries(conn, source.id, listing.entries, now,
                                         extra_mentions=linked_mentions(listing.entries))
+        item_store.mark_seen(conn, unseen, now)
         source_store.record_success(
             conn, source.id, kind, now, new_items=new, etag=fetched.etag,
             last_modified=fetched.last_modified,
@@ -116,6 +121,18 @@ async def collect_source(source: SourceConfig, settings: Settings, conn: sqlite3
     status = FetchOutcome.NOT_MODIFIED if fetched.not_modified else FetchOutcome.OK
     return SourceResult(source.id, kind, status, fetched=len(listing.entries), new=new,
                         note=listing.note)
+
+
+def backfill(entries: Sequence[Entry], now: datetime, collect: CollectSettings) -> list[str]:
+    """Keys of the entries a first collect stores as already seen: those older than the
+    backfill window, except the newest `backfill_keep` (a quiet blog still shows its latest).
+    The window ends at the source's newest entry if that is older than now, so a listing or a
+    snapshot collected late (the offline demo's) keeps its own last days, not none of them."""
+    newest_first = sorted(entries, key=lambda entry: entry.published or now, reverse=True)
+    if not newest_first:
+        return []
+    window = min(now, newest_first[0].published or now) - timedelta(days=collect.backfill_days)
+    return [entry.key for entry in newest_first[collect.backfill_keep:] if (entry.published or now) < window]
 
 
 def linked_mentions(entries) -> list[tuple[str, str]]:

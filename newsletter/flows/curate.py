@@ -15,7 +15,7 @@ from ..store import curation, transaction
 from ..store import issues as issue_store
 from ..store.curation import RelatedLink
 from ..store.items import annotate
-from ..store.queue import QueueEntry, Sections, queue_entry, snooze_until
+from ..store.queue import QueueEntry, Sections, queue_entry, snooze_until, waiting_ids
 from ..text import clean_text, parse_tags, safe_url
 
 ACTIONS = {"approve": ItemStatus.APPROVED, "reject": ItemStatus.REJECTED, "snooze": ItemStatus.SNOOZED,
@@ -64,6 +64,12 @@ def _tags(value: str | Sequence[str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Undo:
+    entry: QueueEntry  # the item moved back (the first of a dismissed day)
+    restored: int  # how many items moved back
+
+
+@dataclass(frozen=True)
 class Curation:
     """The curator's desk over one connection; `user_id` says who moved what (undo is per user)."""
 
@@ -93,8 +99,9 @@ class Curation:
         self.on_decision()
         return self.entry(item_id)
 
-    def undo(self, user_id: int | None) -> QueueEntry | None:
-        """Undo the user's last triage move; None if there is none; NotUndone if its item moved on."""
+    def undo(self, user_id: int | None) -> Undo | None:
+        """Undo the user's last move (a whole dismissed day at once); None if there is none;
+        NotUndone if its item moved on."""
         with transaction(self.conn):
             undone = curation.undo_last(self.conn, user_id, self.clock())
         if undone is None:
@@ -102,7 +109,21 @@ class Curation:
         self.on_decision()
         if undone.refused:
             raise NotUndone(undone.refused, item_id=undone.item.id)
-        return self.entry(undone.item.id)
+        return Undo(self.entry(undone.item.id), undone.restored)
+
+    def dismiss(self, user_id: int | None, *, section: str = "", before: datetime | None = None) -> int:
+        """"Done for today": everything still waiting in `section` (or the whole queue),
+        published before `before` if given, becomes dismissed; approved items are never touched.
+        One move: the next undo restores exactly this set."""
+        if section and section not in self.sections.order:
+            raise InputError(f"unknown section {section!r} (one of {', '.join(self.sections.order)})")
+        now = self.clock()
+        with transaction(self.conn):
+            ids = waiting_ids(self.conn, self.sections, now, section=section, before=before)
+            moved = curation.dismiss(self.conn, ids, user_id, now)
+        if moved:
+            self.on_decision()
+        return moved
 
     def apply_edit(self, user_id: int | None, item_id: int, edit: Edit, *,
                    based_on: str | None = None) -> QueueEntry:

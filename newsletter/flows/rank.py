@@ -23,7 +23,7 @@ log = logging.getLogger("newsletter.rank")
 # wait, as every unlabelled candidate is (arxiv-sanity-lite's trick); once the curator clears
 # them ("done for today") they stay in the history as weak negatives.
 LABELS = {ItemStatus.APPROVED: Label.POSITIVE, ItemStatus.PUBLISHED: Label.POSITIVE,
-          ItemStatus.REJECTED: Label.NEGATIVE}
+          ItemStatus.REJECTED: Label.NEGATIVE, ItemStatus.DISMISSED: Label.WEAK_NEGATIVE}
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,42 @@ def _pick_position(conn: sqlite3.Connection, item_id: int) -> int | None:
 
 @dataclass(frozen=True)
 class Undone:
-    item: Item  # as it is now
+    item: Item  # as it is now (the first of a batch)
     refused: str = ""  # why the move was not undone (the item moved on since); "" when it was
+    restored: int = 1  # items moved back (a dismissed day: all of them at once)
+
+
+def dismiss(conn: sqlite3.Connection, item_ids: Sequence[int], user_id: int | None, now: datetime) -> int:
+    """"Done for today": these waiting items become dismissed, as one move (one batch in the
+    log, undone together). Only new or snoozed items move; returns how many did."""
+    batch = conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM triage_log").fetchone()[0]
+    stamp, moved = utc_iso(now), 0
+    for start in range(0, len(item_ids), 500):
+        chunk = list(item_ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        conn.execute(
+            "INSERT INTO triage_log (user_id, item_id, from_status, from_snoozed_until, from_pick_position, "
+            f"to_status, at, batch) SELECT ?, id, status, snoozed_until, NULL, 'dismissed', ?, ? FROM items "
+            f"WHERE id IN ({marks}) AND status IN ('new', 'snoozed')", [user_id, stamp, batch, *chunk])
+        moved += conn.execute(
+            f"UPDATE items SET status = 'dismissed', status_changed = ?, snoozed_until = NULL "
+            f"WHERE id IN ({marks}) AND status IN ('new', 'snoozed')", [stamp, *chunk]).rowcount
+    return moved
+
+
+def _undo_batch(conn: sqlite3.Connection, batch: int, now: datetime) -> Undone:
+    """Every item of a dismissed day back to where it was; one moved on since stays put."""
+    rows = conn.execute("SELECT * FROM triage_log WHERE batch = ? ORDER BY id", (batch,)).fetchall()
+    conn.execute("UPDATE triage_log SET undone = 1 WHERE batch = ?", (batch,))
+    stamp, restored = utc_iso(now), 0
+    for row in rows:
+        restored += conn.execute(
+            "UPDATE items SET status = ?, snoozed_until = ?, status_changed = ? WHERE id = ? AND status = 'dismissed'",
+            (row["from_status"], row["from_snoozed_until"], stamp, row["item_id"])).rowcount
+    first = get_item(conn, rows[0]["item_id"])
+    kept = len(rows) - restored
+    return Undone(first, restored=restored,
+                  refused=f"{kept} of {len(rows)} items moved on since and stayed" if kept and not restored else "")
 
 
 def undo_last(conn: sqlite3.Connection, user_id: int | None, now: datetime) -> Undone | None:
@@ -88,6 +122,8 @@ def undo_last(conn: sqlite3.Connection, user_id: int | None, now: datetime) -> U
         (user_id,)).fetchone()
     if row is None:
         return None
+    if row["batch"] is not None:
+        return _undo_batch(conn, row["batch"], now)
     conn.execute("UPDATE triage_log SET undone = 1 WHERE id = ?", (row["id"],))
     item = get_item(conn, row["item_id"])
     if item.status.value != row["to_status"]:

@@ -41,8 +41,12 @@ def migrate(conn: sqlite3.Connection) -> int:
                          f"({len(MIGRATIONS)}); upgrade the program")
     for number in range(version, len(MIGRATIONS)):
         with transaction(conn):
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
+            migration = MIGRATIONS[number]
+            if callable(migration):
+                migration(conn, _statements)
+            else:
+                for statement in _statements(migration):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
     return len(MIGRATIONS)
 

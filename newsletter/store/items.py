@@ -218,3 +218,12 @@ def annotate(conn: sqlite3.Connection, item_id: int, now: datetime, *, commentar
                          [(item_id, tag, position) for position, tag in enumerate(tags)])
         conn.execute("UPDATE items SET edited = ? WHERE id = ?", (utc_iso(now), item_id))
     return get_item(conn, item_id)
+
+
+def mark_seen(conn: sqlite3.Connection, keys: Sequence[str], now: datetime) -> None:
+    """New items that never wait in the queue (older than a first collect's window): stored,
+    searchable and approvable, not waiting. Call inside a transaction."""
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start:start + 500])
+        conn.execute(f"UPDATE items SET status = 'seen', status_changed = ? WHERE status = 'new' AND key IN "
+                     f"({','.join('?' * len(chunk))})", [utc_iso(now), *chunk])

@@ -22,7 +22,7 @@ from .ranking import scores_of
 # Snoozed items come back at this local hour: the next collect of the morning runs at 06:00.
 SNOOZE_WAKE_HOUR = 6
 MIN_TRIGRAM = 3  # the trigram tokenizer cannot match anything shorter
-STATUS_FILTERS = ("waiting", "approved", "rejected", "snoozed", "published", "all")
+STATUS_FILTERS = ("waiting", "approved", "rejected", "snoozed", "published", "dismissed", "seen", "all")
 ORDERS = ("score", "newest")
 
 
@@ -106,10 +106,27 @@ def _search_sql(query: str) -> tuple[list[str], list]:
         else:
             pattern = _like(term)
             columns = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in
-                                  ("items.title", "items.title_override", "items.summary_text", "items.commentary"))
+                                  ("items.title", "items.title_override", "items.summary_text", "items.commentary",
+                                   "items.authors"))
             where.append(f"({columns} OR {in_tags})")
-            params += [pattern] * 4 + [tag]
+            params += [pattern] * 5 + [tag]
     return where, params
+
+
+def _relevance_sql(query: str) -> tuple[str, list]:
+    """Columns that order search results: the whole query as the title, the query inside the
+    title, then FTS5's bm25 over the words long enough for the index (lower is better)."""
+    whole = query.strip().strip('"').lower()
+    long_terms = [term for term in search_terms(query) if len(term) >= MIN_TRIGRAM]
+    bm25 = ("(SELECT bm25(items_fts) FROM items_fts WHERE items_fts MATCH ? AND items_fts.rowid = items.id)"
+            if long_terms else "NULL")
+    sql = ("(lower(items.title) = ? OR lower(coalesce(items.title_override, '')) = ?) AS exact_title, "
+           "(instr(lower(items.title), ?) > 0 OR instr(lower(coalesce(items.title_override, '')), ?) > 0) AS in_title, "
+           f"coalesce({bm25}, 0) AS relevance")
+    params = [whole, whole, whole, whole]
+    if long_terms:
+        params.append(" ".join('"' + term.replace('"', '""') + '"' for term in long_terms))
+    return sql, params
 
 
 def _filter_sql(flt: QueueFilter, now: datetime, zone: ZoneInfo) -> tuple[list[str], list]:
@@ -148,10 +165,13 @@ def queue_page(conn: sqlite3.Connection, sections: Sections, flt: QueueFilter, *
     count of every section under the same filters (whatever section is chosen)."""
     section_sql, section_params = sections.sql()
     where, params = _filter_sql(flt, now, zone)
+    searching = bool(flt.query.strip())
+    relevance_sql, relevance_params = _relevance_sql(flt.query) if searching else ("0 AS relevance", [])
     base = (f"SELECT items.id, items.published, items.status, items.snoozed_until, {section_sql} AS section, "
-            "item_scores.score AS score FROM items LEFT JOIN item_scores ON item_scores.item_id = items.id"
+            f"item_scores.score AS score, {relevance_sql} FROM items "
+            "LEFT JOIN item_scores ON item_scores.item_id = items.id"
             + (" WHERE " + " AND ".join(where) if where else ""))
-    base_params = section_params + params
+    base_params = section_params + relevance_params + params
 
     counts = dict(conn.execute(f"SELECT section, count(*) FROM ({base}) GROUP BY section",
                                base_params).fetchall())
@@ -166,8 +186,13 @@ def queue_page(conn: sqlite3.Connection, sections: Sections, flt: QueueFilter, *
     rank_params = [value for index, name in enumerate(sections.order) for value in (name, index)]
     # Scores rank waiting items only: a decided item keeps its last score, which means nothing now.
     within = "score IS NULL, score DESC," if flt.order == "score" and flt.status == "waiting" else ""
+    if searching:  # what was searched for comes first, whatever its section; then the ranker's order
+        order_sql = "exact_title DESC, in_title DESC, relevance, score IS NULL, score DESC, published DESC, id DESC"
+        rank_params = []
+    else:
+        order_sql = f"{rank_sql}, section, {within} published DESC, id DESC"
     sql = f"SELECT * FROM ({base})" + (" WHERE section = ?" if flt.section else "") + \
-        f" ORDER BY {rank_sql}, section, {within} published DESC, id DESC LIMIT ? OFFSET ?"
+        f" ORDER BY {order_sql} LIMIT ? OFFSET ?"
     rows = conn.execute(sql, base_params + ([flt.section] if flt.section else []) + rank_params
                         + [per_page, (page - 1) * per_page]).fetchall()
     ids = [row["id"] for row in rows]
@@ -201,3 +226,17 @@ def waiting_count(conn: sqlite3.Connection, now: datetime) -> int:
     return conn.execute(
         "SELECT count(*) FROM items WHERE status = 'new' OR (status = 'snoozed' AND "
         "(snoozed_until IS NULL OR snoozed_until <= ?))", (utc_iso(now),)).fetchone()[0]
+
+
+def waiting_ids(conn: sqlite3.Connection, sections: Sections, now: datetime, *, section: str = "",
+                before: datetime | None = None) -> list[int]:
+    """The waiting items of one section (or all), published before `before` if given."""
+    section_sql, params = sections.sql()
+    where, where_params = _filter_sql(QueueFilter(status="waiting"), now, ZoneInfo("UTC"))
+    if before is not None:
+        where.append("items.published < ?")
+        where_params.append(utc_iso(before))
+    sql = f"SELECT id, {section_sql} AS section FROM items WHERE " + " AND ".join(where)
+    rows = conn.execute(f"SELECT id FROM ({sql})" + (" WHERE section = ?" if section else "") + " ORDER BY id",
+                        params + where_params + ([section] if section else [])).fetchall()
+    return [row[0] for row in rows]

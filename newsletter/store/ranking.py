@@ -18,7 +18,7 @@ HISTORY_SOURCE = "history"
 @dataclass(frozen=True)
 class Decision:
     item: Item
-    status: ItemStatus  # approved / published (+), rejected (-)
+    status: ItemStatus  # approved / published (+), rejected (-), dismissed (weak -)
     when: datetime  # when the curator decided (an imported pick: the date it came with)
 
 
@@ -26,7 +26,7 @@ def decisions(conn: sqlite3.Connection) -> list[Decision]:
     """Every item the curator decided on, with when."""
     rows = conn.execute(
         "SELECT id, status, coalesce(status_changed, published) AS moment FROM items "
-        "WHERE status IN ('approved', 'published', 'rejected')").fetchall()
+        "WHERE status IN ('approved', 'published', 'rejected', 'dismissed')").fetchall()
     items = {item.id: item for item in get_items(conn, [row["id"] for row in rows])}
     return [Decision(items[row["id"]], ItemStatus(row["status"]), parse_utc(row["moment"]))
             for row in rows if row["id"] in items]

@@ -9,6 +9,7 @@ Authentication: the session cookie plus an X-CSRF-Token header on POST, or
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -139,10 +140,34 @@ def _version(body: dict) -> str | None:
 @curator_api
 async def undo(request: Request) -> Response:
     try:
-        entry = web_of(request).desk.undo(request.state.curator.user.id)
+        undone = web_of(request).desk.undo(request.state.curator.user.id)
     except NewsletterError as e:
         return _failure(e)
-    return JSONResponse({"item": _one(request, entry) if entry else None})
+    return JSONResponse({"item": _one(request, undone.entry) if undone else None,
+                         "restored": undone.restored if undone else 0})
+
+
+@curator_api
+async def dismiss(request: Request) -> Response:
+    """{"section"?: str, "before"?: ISO datetime} -> {"dismissed": N}: "done for today"."""
+    try:
+        body = await _body(request)
+        section, before = body.get("section") or "", body.get("before")
+        if not isinstance(section, str):
+            raise InputError("section must be a string")
+        if before is not None:
+            if not isinstance(before, str):
+                raise InputError("before must be an ISO 8601 date-time string")
+            try:
+                before = datetime.fromisoformat(before.replace("Z", "+00:00"))
+            except ValueError as e:
+                raise InputError(f"before is not an ISO 8601 date-time: {before[:40]!r}") from e
+            if before.tzinfo is None:
+                raise InputError("before needs a time zone (e.g. 2025-06-20T09:00:00+09:00)")
+        moved = web_of(request).desk.dismiss(request.state.curator.user.id, section=section, before=before)
+    except NewsletterError as e:
+        return _failure(e)
+    return JSONResponse({"dismissed": moved})
 
 
 @curator_api
@@ -215,6 +240,7 @@ routes = [
     Route("/api/items/{item_id:int}/draft", draft, methods=["POST"]),
     Route("/api/items/{item_id:int}/{action:str}", triage, methods=["POST"]),  # approve, reject, ...
     Route("/api/undo", undo, methods=["POST"]),
+    Route("/api/queue/dismiss", dismiss, methods=["POST"]),
     Route("/api/add-url", add_url, methods=["POST"]),
     Route("/api/picks", list_picks, methods=["GET"]),
     Route("/api/picks/reorder", reorder, methods=["POST"]),

@@ -26,8 +26,8 @@ from starlette.routing import Route
 from ..errors import InputError, NotFound
 from ..render import byline, section_of, web_url
 from .auth import curator_api
-from .composer import (
-    CHANGE_ERRORS,
+from .composer import CHANGE_ERRORS
+from .composer_issue import (
     Composed,
     back_to_draft,
     build,

@@ -33,7 +33,8 @@ from ..flows import compose
 from ..flows import send as sending
 from ..model import Issue, IssueStatus
 from .auth import curator_api, curator_page
-from .composer import page, requested_date, require_issue
+from .composer import page
+from .composer_issue import requested_date, require_issue
 from .core import json_error, render, web_of
 from .pages import nav_counts
 from .send_jobs import SendJobs, send_panel, send_refusal

@@ -26,12 +26,13 @@ from .present import seen_lines, short_summary
 
 PER_PAGE = 50
 NOTICES = {
-    "undone": "되돌렸습니다 (undone).",
-    "nothing-to-undo": "되돌릴 작업이 없습니다 (nothing to undo).",
-    "saved": "저장했습니다 (saved).",
-    "added": "새 항목을 추가했습니다 (added).",
-    "known": "이미 있는 항목입니다: 새로 만들지 않았습니다 (already known).",
-    "draft-discarded": "초안을 버렸습니다 (draft discarded).",
+    "undone": "되돌렸습니다.",
+    "nothing-to-undo": "되돌릴 작업이 없습니다.",
+    "saved": "저장했습니다.",
+    "added": "새 항목을 추가했습니다.",
+    "known": "이미 있는 항목입니다: 새로 만들지 않았습니다.",
+    "draft-discarded": "초안을 버렸습니다.",
+    "dismissed": "오늘은 여기까지: 남은 항목을 정리했습니다. u 또는 '되돌리기'로 되살립니다.",
 }
 
 
@@ -84,7 +85,15 @@ async def queue(request: Request) -> Response:
         "page_url": lambda number: with_query(here, page=str(number)),
         "section_url": lambda name: with_query(here, section=name, page="1"),
         "order_url": lambda order: with_query(here, order=order, page="1"),
-        "notice": NOTICES.get(request.query_params.get("notice", ""), ""), "nav": nav_counts(web)})
+        "notice": _notice(request), "nav": nav_counts(web)})
+
+
+def _notice(request: Request) -> str:
+    notice = request.query_params.get("notice", "")
+    count = request.query_params.get("n", "")
+    if notice == "dismissed" and count.isdigit() and len(count) < 7:
+        return f"오늘은 여기까지: 남은 {int(count):,}개를 넘겼습니다. u 또는 '되돌리기'로 되살립니다."
+    return NOTICES.get(notice, "")
 
 
 @curator_page
@@ -113,7 +122,20 @@ async def undo(request: Request) -> Response:
         return render(request, "error.html", {"title": "되돌릴 수 없습니다", "message": str(e)}, status=409)
     if restored is None:
         return RedirectResponse(with_query(target, notice="nothing-to-undo"), status_code=303)
-    return RedirectResponse(with_query(target, notice="undone") + f"#item-{restored.item.id}", status_code=303)
+    return RedirectResponse(with_query(target, notice="undone") + f"#item-{restored.entry.item.id}", status_code=303)
+
+
+@curator_page
+async def dismiss(request: Request) -> Response:
+    """"오늘은 여기까지": everything still waiting in the form's section (or the whole queue)."""
+    web = web_of(request)
+    form = await request.form()
+    target = local_path(str(form.get("next", "")))
+    try:
+        web.desk.dismiss(request.state.curator.user.id, section=str(form.get("section", "")).strip())
+    except NewsletterError as e:
+        return render(request, "error.html", {"title": "정리하지 못했습니다", "message": str(e)}, status=400)
+    return RedirectResponse(with_query(target, notice="dismissed"), status_code=303)
 
 
 @curator_page
@@ -166,6 +188,7 @@ routes = [
     Route("/queue", queue, methods=["GET"]),
     Route("/items/{item_id:int}/triage", triage, methods=["POST"]),
     Route("/undo", undo, methods=["POST"]),
+    Route("/queue/dismiss", dismiss, methods=["POST"]),
     Route("/picks", picks, methods=["GET"]),
     Route("/picks/{item_id:int}/move", move_pick, methods=["POST"]),
     Route("/sources", sources, methods=["GET"]),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ..config import Settings
 from ..model import Item, SourceKind, utc_iso
-from ..sections import MANUAL_SOURCE, sections_of, source_name  # noqa: F401 (MANUAL_SOURCE, sections_of: web's)
+from ..sections import source_name
 from ..store.curation import RelatedLink
 from ..store.queue import QueueEntry
 from ..text import markdown_subset, safe_url, sanitize_html, truncate, x_status  # noqa: F401 (safe_url: web's)

@@ -164,17 +164,19 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    if (E.imeBusy(event) || event.defaultPrevented) return;
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     // a width radio keeps focus after a click; its keys are the arrows, so letters stay commands
     if (E.typingIn(event.target) && event.target.type !== "radio") return;
-    var key = event.key, handled = true;
+    if (E.notACommand(event)) return;
+    var key = E.shortcutKey(event), handled = true;
+    var rebuild = document.getElementById("build-form");
     if (key === "Enter" && event.target instanceof Element && event.target.closest("a, button, summary")) return;
     if (key === "j") select(selected + 1);
     else if (key === "k") select(selected - 1);
     else if (key === "J") move(current(), 1);
     else if (key === "K") move(current(), -1);
     else if (key === "x") remove(current());
+    else if (key === "r" && rebuild) rebuild.requestSubmit();  // bring the issue up to date with the picks
     else if (key === "e" || key === "Enter") {
       if (current()) location.href = current().dataset.editUrl;
     }

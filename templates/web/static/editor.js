@@ -2,7 +2,9 @@
 // works without it (plain forms), this only adds speed on top.
 //
 // Shortcuts never fire while an input has focus or while an IME is composing: the curator
-// types Hangul, and a composing keydown arrives as keyCode 229 / isComposing.
+// types Hangul, and a composing keydown arrives as keyCode 229 / isComposing. They match the
+// physical key (event.code), so they work with the keyboard left in Hangul mode: there j
+// arrives as key "ㅓ", code "KeyJ", keyCode 74 or 229, with no field focused and nothing composed.
 (function () {
   "use strict";
 
@@ -16,16 +18,32 @@
     return event.isComposing || event.keyCode === 229 || composing;
   }
 
+  // Physical keys -> the letter a shortcut is named by, whatever the input mode.
+  var CODES = {KeyJ: "j", KeyK: "k", KeyA: "a", KeyX: "x", KeyS: "s", KeyE: "e", KeyU: "u", KeyO: "o",
+               KeyD: "d", KeyR: "r", Slash: "/", Space: " "};
+
+  function shortcutKey(event) {
+    var letter = CODES[event.code];
+    if (!letter) return event.key;
+    if (/^[a-zA-Z?/ ]$/.test(event.key)) return event.key;  // a Latin layout already says which
+    if (event.code === "Slash") return event.shiftKey ? "?" : "/";
+    return event.shiftKey && letter !== " " ? letter.toUpperCase() : letter;  // Hangul mode: "ㅓ" is j
+  }
+
   function typingIn(target) {
     return target instanceof Element &&
       (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
+  var flashTimer = null;
   function say(message, isError) {
+    // A toast at the bottom of the window, where the eyes are (not the top of a long page).
     var flash = document.getElementById("flash");
     if (!flash) return;
     flash.textContent = message;
-    flash.className = isError ? "error" : "ok";
+    flash.className = (isError ? "error" : "ok") + " shown";
+    clearTimeout(flashTimer);
+    if (!isError) flashTimer = setTimeout(function () { flash.classList.remove("shown"); }, 4000);
   }
 
   function post(url, body) {
@@ -54,12 +72,38 @@
   }
 
   // What static/composer.js builds on (the composer page loads it after this script).
-  window.NewsletterEditor = {post: post, say: say, failed: failed, imeBusy: imeBusy, typingIn: typingIn};
+  // A keydown that is no command: a composition, or an IME's leftover after one (keyCode 229
+  // with no physical key). Hangul mode itself (229 with a code) is a command.
+  function notACommand(event) {
+    return event.isComposing || composing || (event.keyCode === 229 && !CODES[event.code]);
+  }
+
+  window.NewsletterEditor = {post: post, say: say, failed: failed, imeBusy: imeBusy, typingIn: typingIn,
+                             shortcutKey: shortcutKey, notACommand: notACommand};
 
   // --- lists: the queue and today's picks ------------------------------------------------
 
-  var LABELS = {"new": "대기", "approved": "승인", "rejected": "거절", "snoozed": "내일 다시", "published": "발행됨"};
+  var LABELS = {"new": "대기", "approved": "승인", "rejected": "거절", "snoozed": "내일 다시", "published": "발행됨",
+                "dismissed": "오늘은 넘김", "seen": "지난 항목"};
   var selected = -1;
+
+  // Counts in the nav and the section tabs follow each decision without a reload.
+  function bump(id, by) {
+    var element = document.getElementById(id);
+    if (element && element.textContent.trim() !== "") element.textContent = Math.max(0, parseInt(element.textContent, 10) + by);
+  }
+  function recount(card, before, after) {
+    var waitingBefore = before === "new", waitingAfter = after === "new";
+    if (waitingBefore !== waitingAfter) {
+      var by = waitingAfter ? 1 : -1;
+      bump("waiting-count", by);
+      var section = card.dataset.section || "";
+      document.querySelectorAll('[data-section-count="' + section + '"], [data-section-count=""]').forEach(function (el) {
+        el.textContent = Math.max(0, parseInt(el.textContent, 10) + by);
+      });
+    }
+    if ((before === "approved") !== (after === "approved")) bump("picks-count", after === "approved" ? 1 : -1);
+  }
 
   function cards() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-item-card]"));
@@ -73,7 +117,27 @@
       card.classList.toggle("selected", n === selected);
       if (n === selected) card.setAttribute("aria-current", "true"); else card.removeAttribute("aria-current");
     });
-    list[selected].scrollIntoView({block: "nearest"});
+    // Keep context above and below the selection, not just the row itself.
+    var box = list[selected].getBoundingClientRect(), margin = Math.min(160, window.innerHeight / 4);
+    if (box.top < margin || box.bottom > window.innerHeight - margin) {
+      window.scrollBy({top: box.top - margin, behavior: "instant"});
+    }
+  }
+
+  function step(offset) {
+    // j/k run on across pages: past the last row, the next page opens at its first row.
+    var list = cards(), target = selected + offset;
+    var pager = document.querySelector(offset > 0 ? '.pager a[rel="next"]' : '.pager a[rel="prev"]');
+    if ((target >= list.length || target < 0) && pager) {
+      location.href = pager.href.split("#")[0] + (offset > 0 ? "#first" : "#last");
+      return;
+    }
+    select(target);
+  }
+
+  function toggleAbstract() {
+    var card = current(), more = card && card.querySelector("details.more");
+    if (more) more.open = !more.open;
   }
 
   function current() {
@@ -81,6 +145,7 @@
   }
 
   function showStatus(card, item) {
+    recount(card, card.dataset.status, item.status);
     card.dataset.status = item.status;
     card.className = card.className.replace(/\bstatus-\w+/, "status-" + item.status);
     var label = card.querySelector("[data-role=status]");
@@ -97,9 +162,21 @@
     }, failed);
   }
 
+  function dismissDay() {
+    // "오늘은 여기까지": the rest of this section (or of the whole queue) is done for today.
+    var form = document.getElementById("dismiss-form");
+    if (!form) return;
+    var section = form.elements.section.value;
+    post("/api/queue/dismiss", section ? {section: section} : {}).then(function (data) {
+      location.href = location.pathname + location.search.replace(/([?&])notice=[^&]*&?/, "$1") +
+        (location.search ? "&" : "?") + "notice=dismissed&n=" + data.dismissed;
+    }, failed);
+  }
+
   function undo() {
     post("/api/undo").then(function (data) {
       if (!data.item) { say("되돌릴 작업이 없습니다"); return; }
+      if (data.restored > 1) { location.reload(); return; }  // a whole dismissed day is back
       var card = document.querySelector('[data-item-card][data-item="' + data.item.id + '"]');
       if (page === "picks") { location.reload(); return; }
       if (card) { showStatus(card, data.item); select(cards().indexOf(card)); }
@@ -129,20 +206,25 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (imeBusy(event) || event.defaultPrevented) return;
+    if (event.defaultPrevented) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (typingIn(event.target)) {
-      if (event.key === "Escape") event.target.blur();
+    if (typingIn(event.target)) {  // a field: its own keys, composing or not
+      if (event.key === "Escape" && !imeBusy(event)) event.target.blur();
       return;
     }
-    var key = event.key, handled = true;
-    if (key === "Enter" && event.target instanceof Element && event.target.closest("a, button, summary")) return;
+    // No field has focus: keyCode 229 with a physical key is Hangul mode, not a composition;
+    // without one it is an IME's leftover after a composition ended.
+    if (notACommand(event)) return;
+    var key = shortcutKey(event), handled = true;
+    if ((key === "Enter" || key === " ") && event.target instanceof Element && event.target.closest("a, button, summary")) return;
     if (key === "?") toggleHelp();
     else if (key === "Escape") toggleHelp(false);
     else if (page !== "queue" && page !== "picks") handled = false;
-    else if (key === "j") select(selected + 1);
-    else if (key === "k") select(selected - 1);
+    else if (key === "j") step(1);
+    else if (key === "k") step(-1);
+    else if (key === "o" || key === " ") toggleAbstract();
     else if (key === "u") undo();
+    else if (page === "queue" && key === "d") dismissDay();
     else if (key === "e" || key === "Enter") {
       if (current()) location.href = current().dataset.editUrl;
     }
@@ -160,8 +242,8 @@
   });
 
   if (page === "queue" || page === "picks") {
-    var anchored = location.hash && document.getElementById(location.hash.slice(1));
-    select(anchored ? cards().indexOf(anchored) : 0);
+    var anchored = location.hash && /^#item-|^#pick-/.test(location.hash) && document.getElementById(location.hash.slice(1));
+    select(anchored ? cards().indexOf(anchored) : location.hash === "#last" ? cards().length - 1 : 0);
     // A form save that landed here succeeded: this browser's unsaved copy is no longer needed.
     var match = /^#item-(\d+)$/.exec(location.hash);
     if (match && /[?&]notice=saved\b/.test(location.search)) localStorage.removeItem("newsletter-draft:" + match[1]);
@@ -245,7 +327,8 @@
     form.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !imeBusy(event)) {
         event.preventDefault();
-        form.requestSubmit();
+        // Ctrl+Shift+Enter: save and approve in one go.
+        form.requestSubmit(event.shiftKey ? form.querySelector('button[name="then"][value="approve"]') : undefined);
       }
     });
     form.addEventListener("submit", function () {
