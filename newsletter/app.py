@@ -24,7 +24,7 @@ from .collect.http import HttpClient
 from .config import TEMPLATES_DIR, Settings, load_settings
 from .errors import ConfigError, MailError
 from .flows import collecting as pipeline
-from .flows import history
+from .flows import drafts, history
 from .flows import rank as ranking
 from .flows import send as sending
 from .flows.curate import Curation
@@ -36,7 +36,8 @@ from .mail.tokens import Tokens
 from .model import Delivery, Issue, RenderedIssue, SourceResult
 from .render import EmailRenderer
 from .sections import sections_of
-from .store import connect
+from .store import connect, model_drafts
+from .store import ranking as ranking_store
 
 log = logging.getLogger("newsletter.app")
 
@@ -69,7 +70,23 @@ class App:
                 await asyncio.to_thread(self.rescore)
             except Exception:  # a ranking failure never fails the collect: the old scores stay
                 log.exception("rescoring after the collect failed")
+            if self.settings.llm.enabled and self.settings.llm.predraft_top:
+                try:  # the collect is stored already; drafts are a bonus, their failures noted per item
+                    await self.predraft(self.settings.llm.predraft_top)
+                except Exception:
+                    log.exception("pre-drafting after the collect failed")
         return report
+
+    # --- model drafts of commentary (flows/drafts.py) ---
+    async def draft(self, item_id: int) -> model_drafts.ModelDraft:
+        async with self.http() as http:
+            return await drafts.draft(self.conn, self.settings, http, item_id, self.clock())
+
+    async def predraft(self, top: int) -> dict[int, str]:
+        """Drafts for the `top` best-ranked waiting items that have none; {item id: error}."""
+        ranked = ranking_store.top_waiting(self.conn, self.clock(), top)
+        async with self.http() as http:
+            return await drafts.predraft(self.conn, self.settings, http, ranked, self.clock())
 
     async def import_history(self, lines: Sequence[history.HistoryLine], bad: Sequence[history.BadLine] = (), *,
                              on_progress: Callable[[int], None] | None = None) -> history.HistoryReport:

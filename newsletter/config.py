@@ -25,6 +25,7 @@ from .model import SourceKind
 # templates/ (email/, web/, archive/) at the top of the project, so a curator can restyle
 # without touching code: resolved here once, handed out by the composition root.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+MAY_BE_ZERO = frozenset({"predraft_top", "backfill_keep"})  # numeric settings where 0 means "none"
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ARXIV_CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
@@ -53,6 +54,24 @@ class RenderSettings:
     abstract_chars: int = 600  # longer abstracts are trimmed with a link to the rest
     authors_shown: int = 3  # then "외 N명"
     preheader_chars: int = 90
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """An OpenAI-compatible chat-completions endpoint for commentary drafts; off while base_url
+    is empty. The key comes only from NEWSLETTER_LLM_API_KEY (optional for local servers)."""
+
+    base_url: str = ""  # e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama)
+    model: str = ""
+    timeout: float = 60.0  # seconds for one answer
+    max_tokens: int = 400
+    examples: int = 3  # the curator's own past commentary on the most similar items, in the prompt
+    predraft_top: int = 0  # after a collect, draft the top-k ranked waiting items (0: never)
+    daily_max_requests: int = 50
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url and self.model)
 
 
 @dataclass(frozen=True)
@@ -129,9 +148,11 @@ class Settings:
     web: WebSettings = WebSettings()
     mail: MailSettings = MailSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    llm: LlmSettings = LlmSettings()
     # secrets, from the environment only
     x_bearer_token: str = field(default="", repr=False)
     secret_key: str = field(default="", repr=False)  # NEWSLETTER_SECRET: sessions, CSRF, tokens
+    llm_api_key: str = field(default="", repr=False)  # NEWSLETTER_LLM_API_KEY: never logged or shown
     smtp_url: str = field(default="", repr=False)  # NEWSLETTER_SMTP_URL: smtp[s]://user:pass@host:port
 
     def source(self, source_id: str) -> SourceConfig:
@@ -245,7 +266,7 @@ def parse_settings(
         document = {}
     if not isinstance(document, dict):
         raise ConfigError("the top level must be a mapping with 'newsletter' and 'sources'", path=path)
-    _reject_unknown(document, {"newsletter", "collect", "render", "web", "mail", "schedule", "sources"},
+    _reject_unknown(document, {"newsletter", "collect", "render", "web", "mail", "schedule", "llm", "sources"},
                     path=path)
     newsletter = _section(NewsletterSettings, document.get("newsletter"), "newsletter", path)
     try:
@@ -257,11 +278,17 @@ def parse_settings(
         raise ConfigError("must be an http(s) URL", path=path, field="newsletter.site_url")
     sections = {name: _section(cls, document.get(name), name, path) for name, cls in (
         ("collect", CollectSettings), ("render", RenderSettings), ("web", WebSettings),
-        ("mail", MailSettings), ("schedule", ScheduleSettings))}
+        ("mail", MailSettings), ("schedule", ScheduleSettings), ("llm", LlmSettings))}
     for name, section in sections.items():
         for f in fields(section):
-            if f.type in ("int", "float") and getattr(section, f.name) <= 0:
+            if f.type in ("int", "float") and getattr(section, f.name) <= 0 and f.name not in MAY_BE_ZERO:
                 raise ConfigError("must be a positive number", path=path, field=f"{name}.{f.name}")
+    llm = sections["llm"]
+    if llm.base_url and urlsplit(llm.base_url).scheme not in ("http", "https"):
+        raise ConfigError("must be an http(s) URL", path=path, field="llm.base_url")
+    if llm.base_url and not llm.model:
+        raise ConfigError("required with llm.base_url (the model's name, e.g. gpt-4o-mini or llama3.1)",
+                          path=path, field="llm.model")
 
     for name in ("collect_cron", "send_cron"):
         try:
@@ -293,6 +320,7 @@ def parse_settings(
         **sections,
         x_bearer_token=environ.get("X_BEARER_TOKEN", "").strip(),
         secret_key=environ.get("NEWSLETTER_SECRET", "").strip(),
+        llm_api_key=environ.get("NEWSLETTER_LLM_API_KEY", "").strip(),
         smtp_url=smtp_url,
     )
 

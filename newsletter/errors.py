@@ -20,6 +20,7 @@
     ├── SubscriberError      an address is not valid, or a subscriber cannot be found or moved that
     │                        way; carries email
     ├── ArchiveError         the static archive cannot be built or written; carries the path
+    ├── ModelError           the model endpoint gave no usable draft; Korean first, then the detail
     └── SourceError          one source failed; carries source_id
         ├── FetchError       the HTTP exchange failed (status, timeout, size, redirects)
         │   └── RateLimited  429/503 whose Retry-After exceeds what we are willing to wait
@@ -160,6 +161,14 @@ class SubscriberError(NewsletterError):
     def __init__(self, message: str, *, email: str = ""):
         self.email = email
         super().__init__(f"{email}: {message}" if email else message)
+
+
+# --- model drafts ------------------------------------------------------------------------
+class ModelError(NewsletterError):
+    def __init__(self, message: str, *, detail: str = "", status: int | None = None):
+        self.detail = detail  # technical, never the key or the server's echo of it
+        self.status = status
+        super().__init__(f"{message} ({detail})" if detail else message)
 
 
 # --- the static site of past issues ----------------------------------------------------

@@ -67,6 +67,7 @@ def main(ctx: click.Context, db: str, config: str) -> None:
 from . import (
     archive,  # noqa: E402,F401
     collect,  # noqa: E402,F401
+    draft,  # noqa: E402,F401
     history,  # noqa: E402,F401
     issue,  # noqa: E402,F401
     mail,  # noqa: E402,F401

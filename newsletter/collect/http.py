@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -116,6 +116,23 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")
 
+    async def post_json(self, url: str, body: Any, *, source_id: str = "", headers: Mapping[str, str] | None = None,
+                        timeout: float | None = None) -> Response:
+        """POST a JSON body (an API call, e.g. chat completions) under the same limits; 429/503
+        with Retry-After are waited out up to retry_after_cap, like a GET."""
+        request_headers = {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})}
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        host = urlsplit(url).netloc.lower()
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                return await self._limited_get(url, host, request_headers, None, source_id,
+                                               method="POST", content=content, timeout=timeout)
+            except RateLimited as e:
+                if attempt == MAX_RETRIES or e.retry_after > self.settings.retry_after_cap:
+                    raise
+                await asyncio.sleep(e.retry_after)
+        raise AssertionError("unreachable")
+
     async def _wait_turn(self, host: str, min_interval: float) -> None:
         last = self._last_request.get(host)
         if last is not None:
@@ -124,17 +141,19 @@ class HttpClient:
                 await asyncio.sleep(delay)
         self._last_request[host] = time.monotonic()
 
-    async def _limited_get(self, url, host, headers, params, source_id) -> Response:
+    async def _limited_get(self, url, host, headers, params, source_id, *, method: str = "GET",
+                           content: bytes | None = None, timeout: float | None = None) -> Response:
         async with self._global, self._per_host[host]:
             try:
-                return await self._get(url, headers, params, source_id)
+                return await self._get(url, headers, params, source_id, method=method, content=content,
+                                       timeout=timeout)
             except FetchError:
                 raise
             except httpx.ConnectTimeout as e:
                 raise FetchError(f"connect timed out after {self.settings.connect_timeout:g} s: {url}",
                                  source_id=source_id, url=url) from e
             except httpx.ReadTimeout as e:
-                raise FetchError(f"no answer within {self.settings.read_timeout:g} s (read timeout): {url}",
+                raise FetchError(f"no answer within {timeout or self.settings.read_timeout:g} s (read timeout): {url}",
                                  source_id=source_id, url=url) from e
             except httpx.TimeoutException as e:
                 raise FetchError(f"timed out: {url}", source_id=source_id, url=url) from e
@@ -146,9 +165,12 @@ class HttpClient:
             except (httpx.HTTPError, httpx.InvalidURL) as e:
                 raise FetchError(f"{type(e).__name__}: {e} ({url})", source_id=source_id, url=url) from e
 
-    async def _get(self, url, headers, params, source_id) -> Response:
+    async def _get(self, url, headers, params, source_id, *, method: str = "GET", content: bytes | None = None,
+                   timeout: float | None = None) -> Response:
         limit = self.settings.max_body_bytes
-        async with self._client.stream("GET", url, headers=headers, params=params) as response:
+        extra = {"timeout": httpx.Timeout(timeout, connect=self.settings.connect_timeout)} if timeout else {}
+        async with self._client.stream(method, url, headers=headers, params=params, content=content,
+                                       **extra) as response:
             final_url = str(response.url)
             if response.status_code in RETRY_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("retry-after"))

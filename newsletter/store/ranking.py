@@ -65,3 +65,11 @@ def mark_imported(conn: sqlite3.Connection, picked: Sequence[tuple[str, datetime
     issue carried them; the state machine's approved -> published step does not apply)."""
     conn.executemany("UPDATE items SET status = 'published', status_changed = ? WHERE key = ? AND status = 'new'",
                      [(utc_iso(moment), key) for key, moment in picked])
+
+
+def top_waiting(conn: sqlite3.Connection, now: datetime, limit: int) -> list[int]:
+    """The best-scored waiting items, best first."""
+    return [row[0] for row in conn.execute(
+        "SELECT items.id FROM items JOIN item_scores ON item_scores.item_id = items.id WHERE items.status = 'new' "
+        "OR (items.status = 'snoozed' AND (items.snoozed_until IS NULL OR items.snoozed_until <= ?)) "
+        "ORDER BY item_scores.score DESC, items.id LIMIT ?", (utc_iso(now), limit))]

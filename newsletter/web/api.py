@@ -15,9 +15,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import FetchError, InputError, NewsletterError, NotFound, SourceError
+from ..errors import (
+    FetchError,
+    InputError,
+    ModelError,
+    NewsletterError,
+    NotFound,
+    SourceError,
+)
 from ..flows.add import add_by_url
 from ..flows.curate import Edit
+from ..flows.drafts import suggested_tags
 from ..model import SourceHealth, utc_iso
 from ..store import curation
 from ..store import sources as source_store
@@ -212,8 +220,31 @@ async def reorder(request: Request) -> Response:
 
 @curator_api
 async def tags(request: Request) -> Response:
+    """?q=fragment[&item=ID]: tags already used; with an item, those of the most similar past
+    items first (learned from the curator, no model needed)."""
     fragment = normalise_tag(request.query_params.get("q", ""))
-    return JSONResponse({"tags": curation.suggest_tags(web_of(request).conn, fragment) if fragment else []})
+    raw_item = request.query_params.get("item", "")
+    conn = web_of(request).conn
+    if raw_item.isdigit() and len(raw_item) < 12:
+        try:
+            return JSONResponse({"tags": suggested_tags(conn, int(raw_item), fragment)})
+        except NewsletterError as e:
+            return _failure(e)
+    return JSONResponse({"tags": curation.suggest_tags(conn, fragment) if fragment else []})
+
+
+@curator_api
+async def suggest(request: Request) -> Response:
+    """A model draft of the item's commentary: {"draft", "model", "created"}. It is stored as a
+    proposal; the item's commentary and the curator's typed draft are left as they are."""
+    web = web_of(request)
+    try:
+        found = await web.app.draft(request.path_params["item_id"])
+    except ModelError as e:
+        return json_error(502 if e.status is None or e.status >= 500 or e.status == 429 else 503, str(e))
+    except NewsletterError as e:
+        return _failure(e)
+    return JSONResponse({"draft": found.text, "model": found.model, "created": utc_iso(found.created)})
 
 
 @curator_api
@@ -238,6 +269,7 @@ routes = [
     Route("/api/items/{item_id:int}", get_item, methods=["GET"]),
     Route("/api/items/{item_id:int}/annotate", annotate, methods=["POST"]),
     Route("/api/items/{item_id:int}/draft", draft, methods=["POST"]),
+    Route("/api/items/{item_id:int}/suggest", suggest, methods=["POST"]),
     Route("/api/items/{item_id:int}/{action:str}", triage, methods=["POST"]),  # approve, reject, ...
     Route("/api/undo", undo, methods=["POST"]),
     Route("/api/queue/dismiss", dismiss, methods=["POST"]),

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from ..errors import EditConflict, FetchError, InputError, NewsletterError, NotFound
 from ..flows.add import add_by_url
 from ..flows.curate import ACTIONS, Edit
-from ..store import curation
+from ..store import curation, model_drafts
 from .auth import curator_page
 from .core import local_path, render, web_of
 from .pages import NOTICES, card, nav_counts, with_query
@@ -40,6 +40,8 @@ def _edit_page(request: Request, item_id: int, *, values: dict | None = None, er
         **card(web, entry, related=related), "values": values or _form_values(entry.item, draft, related),
         "draft": draft if values is None else None, "error": error, "nav": nav_counts(web),
         "edited": curation.edit_version(web.conn, item_id),
+        "llm_enabled": web.settings.llm.enabled, "llm_model": web.settings.llm.model,
+        "model_draft": model_drafts.get(web.conn, item_id),
         "next": local_path(request.query_params.get("next")),
         "notice": NOTICES.get(request.query_params.get("notice", ""), "")}, status=status)
 

@@ -78,11 +78,14 @@ class Editors:
         self._started: list[tuple[Editor, bool]] = []
 
     def editor(self, base_url: str, *, seeded: bool = True, labs: int = 4, papers: int = 4,
-               allow_private: bool = False, secure_cookies: bool = True, login_attempts: int = 10) -> Editor:
-        """The editor preset's sources on `base_url` (the loopback SnapshotServer)."""
+               allow_private: bool = False, secure_cookies: bool = True, login_attempts: int = 10,
+               llm: dict | None = None, environ: dict | None = None) -> Editor:
+        """The editor preset's sources on `base_url` (the loopback SnapshotServer); `llm`: the
+        model settings (a support.llm.ChatStandIn's base_url), `environ` its key."""
         web = {"allow_private_urls": allow_private, "secure_cookies": secure_cookies,
                "login_attempts_per_15_min": login_attempts}
-        return self._start("editor", None, seeded=seeded, labs=labs, papers=papers, base_url=base_url, web=web)
+        return self._start("editor", None, seeded=seeded, labs=labs, papers=papers, base_url=base_url, web=web,
+                           llm=llm, environ=environ)
 
     def mail_editor(self, *, site_url: str | None = None, smtp: bool = True, secret: bool = True,
                     web: dict | None = None, mail: dict | None = None) -> Editor:

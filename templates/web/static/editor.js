@@ -324,7 +324,40 @@
     ["commentary", "tags", "title_override"].forEach(function (name) {
       form.elements[name].addEventListener("input", schedule);
     });
+    // A model draft is a proposal: it fills the box only while the box is empty, and replaces
+    // typed text only when the curator presses "이 초안을 코멘터리 칸에 넣기".
+    var proposal = document.getElementById("model-draft-text");
+    var putDraft = function () {
+      form.elements.commentary.value = document.getElementById("model-draft-body").textContent;
+      form.elements.commentary.dispatchEvent(new Event("input", {bubbles: true}));  // kept as the curator's draft
+      form.elements.commentary.focus();
+    };
+    var askModel = function () {
+      var button = document.getElementById("suggest-button");
+      if (!button || button.disabled) return;
+      button.disabled = true;
+      say("모델에게 초안을 묻는 중…");
+      post("/api/items/" + itemId + "/suggest").then(function (data) {
+        document.getElementById("model-draft-body").textContent = data.draft;
+        document.getElementById("model-draft-model").textContent = data.model;
+        proposal.hidden = false;
+        var stale = document.getElementById("model-draft-error");
+        if (stale) stale.remove();
+        if (!form.elements.commentary.value.trim()) { putDraft(); say("모델 초안을 넣었습니다 (" + data.model + "): 다듬어서 저장하세요"); }
+        else say("모델 초안이 아래에 있습니다: 쓰던 코멘터리는 그대로입니다");
+      }, failed).then(function () { button.disabled = false; });
+    };
+    if (proposal) {
+      document.getElementById("suggest-button").addEventListener("click", askModel);
+      document.getElementById("use-model-draft").addEventListener("click", putDraft);
+    }
+
     form.addEventListener("keydown", function (event) {
+      if (event.code === "KeyS" && event.ctrlKey && event.shiftKey && !imeBusy(event)) {
+        event.preventDefault();
+        askModel();
+        return;
+      }
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !imeBusy(event)) {
         event.preventDefault();
         // Ctrl+Shift+Enter: save and approve in one go.
@@ -388,9 +421,12 @@
     };
     var suggest = function () {
       var fragment = lastToken().replace(/^#/, "");
-      if (!fragment) { hide(); return; }
+      // With the item known, its learned tags (those of similar past items) come even before typing.
+      if (!fragment && !input.dataset.item) { hide(); return; }
       var ticket = ++asked;
-      fetch("/api/tags?q=" + encodeURIComponent(fragment), {credentials: "same-origin",
+      var query = "/api/tags?q=" + encodeURIComponent(fragment) +
+        (input.dataset.item ? "&item=" + encodeURIComponent(input.dataset.item) : "");
+      fetch(query, {credentials: "same-origin",
                                                             headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : {tags: []}; })
         .then(function (data) {
