@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from newsletter.model import IssueStatus
 from newsletter.schedule import fire_times, missed_send, scheduler_for
 from newsletter.store import connect, deliveries, issues, transaction
@@ -24,6 +25,15 @@ from support.net import free_port
 from support.smtp import SmtpSink
 
 SEOUL = ZoneInfo("Asia/Seoul")
+
+# APScheduler runs on the real clock while these tests inject one in 2024: between 08:00 and
+# 09:00 in Seoul by the REAL clock, its own misfire handling finds today's real 08:00 send
+# within the grace window and runs it, beside the catch-up under test. Seen on 2026-12-01 at
+# 08:09 KST (both tests failed at the commit that had passed CI an hour before). Until the
+# scheduler is given the injected clock, these two skip in that hour instead of failing.
+REAL_SEND_HOUR = pytest.mark.skipif(
+    datetime.now(SEOUL).hour == 8, reason="real-clock 08:00-09:00 KST: APScheduler's own misfire run of the "
+                                          "real 08:00 send overlaps the catch-up under test")
 newsletter = cli_runner("ops")
 
 
@@ -84,6 +94,7 @@ def test_the_scheduler_holds_each_job_at_its_time_in_seoul(tmp_path):
     app.close()
 
 
+@REAL_SEND_HOUR
 def test_a_restart_inside_the_grace_window_sends_once(tmp_path):
     clock = Clock(EIGHT_SEOUL + timedelta(minutes=20))  # the service was down at 08:00, back at 08:20
     with SmtpSink() as sink:
@@ -106,6 +117,7 @@ def test_a_restart_inside_the_grace_window_sends_once(tmp_path):
         app.close()
 
 
+@REAL_SEND_HOUR
 def test_a_restart_after_the_grace_window_does_not_send(tmp_path):
     clock = Clock(EIGHT_SEOUL + timedelta(minutes=61))  # back at 09:01: the 08:00 send is an hour late
     with SmtpSink() as sink:
