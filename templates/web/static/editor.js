@@ -409,6 +409,7 @@
         return option;
       }));
       list.hidden = !options.length;
+      if (options.length) list.scrollIntoView({block: "nearest"});  // open on screen, not below the fold
       input.setAttribute("aria-expanded", options.length ? "true" : "false");
       if (active >= 0) input.setAttribute("aria-activedescendant", "tag-option-" + active);
       else input.removeAttribute("aria-activedescendant");
@@ -424,10 +425,13 @@
       // With the item known, its learned tags (those of similar past items) come even before typing.
       if (!fragment && !input.dataset.item) { hide(); return; }
       var ticket = ++asked;
+      // What is shown must match what is typed at once: Enter must never take a stale option.
+      options = options.filter(function (tag) { return tag.indexOf(fragment) >= 0; });
+      active = -1;
+      show();
       var query = "/api/tags?q=" + encodeURIComponent(fragment) +
         (input.dataset.item ? "&item=" + encodeURIComponent(input.dataset.item) : "");
-      fetch(query, {credentials: "same-origin",
-                                                            headers: {"Accept": "application/json"}})
+      fetch(query, {credentials: "same-origin", headers: {"Accept": "application/json"}})
         .then(function (response) { return response.ok ? response.json() : {tags: []}; })
         .then(function (data) {
           if (ticket !== asked) return;  // the curator typed on
@@ -439,6 +443,7 @@
     };
 
     input.addEventListener("input", suggest);
+    input.addEventListener("focus", suggest);  // the learned tags, before anything is typed
     input.addEventListener("blur", function () { setTimeout(hide, 150); });
     input.addEventListener("keydown", function (event) {
       if (list.hidden || imeBusy(event)) return;  // Enter while composing only ends the syllable
