@@ -219,7 +219,7 @@ class App:
         """collect / send / archive as scheduled jobs; the send and archive jobs open their own
         connections (they run in a worker thread) and mail the curator through a fresh pool."""
         return Jobs(settings=self.settings, connect=lambda: connect(self.db_path), collect_sources=self.collect,
-                    send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1), renderer=self.email,
+                    send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1),
                     archive_templates=self.archive_templates,
                     archive_dir=self.archive_dir, clock=self.clock)
 

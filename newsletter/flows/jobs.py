@@ -16,7 +16,7 @@ from .. import archive
 from ..config import Settings
 from ..errors import NewsletterError, SendRefused
 from ..model import FetchOutcome, Issue, IssueStatus
-from ..render import EmailRenderer, local_date
+from ..render import local_date
 from ..store import alerts as alert_store
 from ..store import issues as issue_store
 from ..store import runs as run_store
@@ -74,7 +74,6 @@ class Jobs:
     collect_sources: Callable[[], Awaitable[CollectReport]]
     send_issue: IssueSender
     mail_pool: Callable[[], MailPool]
-    renderer: EmailRenderer
     archive_templates: archive.ArchiveTemplates
     archive_dir: Path
     clock: Callable[[], datetime]
