@@ -420,10 +420,12 @@
       hide();
       input.dispatchEvent(new Event("input", {bubbles: true}));
     };
-    var suggest = function () {
+    var suggest = function (event) {
       var fragment = lastToken().replace(/^#/, "");
-      // With the item known, its learned tags (those of similar past items) come even before typing.
-      if (!fragment && !input.dataset.item) { hide(); return; }
+      // With the item known, its learned tags (those of similar past items) open when the field
+      // gets focus; after a tag is taken (an empty fragment while typing) the list stays closed.
+      var learned = event && event.type === "focus" && input.dataset.item;
+      if (!fragment && !learned) { ++asked; hide(); return; }
       var ticket = ++asked;
       // What is shown must match what is typed at once: Enter must never take a stale option.
       options = options.filter(function (tag) { return tag.indexOf(fragment) >= 0; });
