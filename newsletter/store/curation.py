@@ -100,17 +100,16 @@ def dismiss(conn: sqlite3.Connection, item_ids: Sequence[int], user_id: int | No
 
 def _undo_batch(conn: sqlite3.Connection, batch: int, now: datetime) -> Undone:
     """Every item of a dismissed day back to where it was; one moved on since stays put."""
-    rows = conn.execute("SELECT * FROM triage_log WHERE batch = ? ORDER BY id", (batch,)).fetchall()
+    moved, first_id = conn.execute("SELECT count(*), min(item_id) FROM triage_log WHERE batch = ?",
+                                   (batch,)).fetchone()
     conn.execute("UPDATE triage_log SET undone = 1 WHERE batch = ?", (batch,))
-    stamp, restored = utc_iso(now), 0
-    for row in rows:
-        restored += conn.execute(
-            "UPDATE items SET status = ?, snoozed_until = ?, status_changed = ? WHERE id = ? AND status = 'dismissed'",
-            (row["from_status"], row["from_snoozed_until"], stamp, row["item_id"])).rowcount
-    first = get_item(conn, rows[0]["item_id"])
-    kept = len(rows) - restored
-    return Undone(first, restored=restored,
-                  refused=f"{kept} of {len(rows)} items moved on since and stayed" if kept and not restored else "")
+    restored = conn.execute(
+        "UPDATE items SET status = log.from_status, snoozed_until = log.from_snoozed_until, status_changed = ? "
+        "FROM triage_log AS log WHERE log.batch = ? AND log.item_id = items.id AND items.status = 'dismissed'",
+        (utc_iso(now), batch)).rowcount
+    kept = moved - restored
+    return Undone(get_item(conn, first_id), restored=restored,
+                  refused=f"{kept} of {moved} items moved on since and stayed" if kept and not restored else "")
 
 
 def undo_last(conn: sqlite3.Connection, user_id: int | None, now: datetime) -> Undone | None:

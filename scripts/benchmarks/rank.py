@@ -92,6 +92,9 @@ def bench_rank(data: Path | None = None) -> dict:
     from newsletter.rank import rank_records
 
     data = data or DEFAULT_DATA
+    if not (data / "days").is_dir() or not (data / "picks.jsonl").is_file():
+        # The data set sits beside the checkout in the team's workspace; elsewhere, name it.
+        raise SystemExit(f"rank: no data set at {data} (days/ and picks.jsonl); pass --data DIR")
     days, picks = load(data)
     pick_ids = {pick["id"] for pick in picks}
     per_day, baseline, times = [], [], []
