@@ -52,7 +52,7 @@ class NewsletterSettings:
 @dataclass(frozen=True)
 class RenderSettings:
     abstract_chars: int = 600  # longer abstracts are trimmed with a link to the rest
-    authors_shown: int = 3  # then "외 N명"
+    authors_shown: int = 20  # every author of most papers; a longer list ends "외 N명"
     preheader_chars: int = 90
 
 

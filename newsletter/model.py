@@ -107,6 +107,14 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class RelatedLink:
+    """A link the curator put under an item (관련 링크): an X post, a code repository..."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Item:
     """An item as the store holds it: source data plus the curator's edits."""
 
@@ -129,6 +137,7 @@ class Item:
     tags: tuple[str, ...] = ()
     mentions: tuple[Mention, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    related: tuple[RelatedLink, ...] = ()  # the curator's, in their order
 
     @property
     def display_title(self) -> str:

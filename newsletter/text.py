@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -43,7 +43,7 @@ def canonical_url(url: str) -> str:
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+        if not is_tracking_param(k)
     ]
     return urlunsplit((scheme, host, parts.path or "/", urlencode(query, doseq=True), ""))
 
@@ -75,6 +75,22 @@ def x_status(url: str) -> tuple[str, str] | None:
         return None
     handle = match["handle"]
     return ("" if handle in ("i", "i/web") else handle), match["id"]
+
+
+def is_tracking_param(name: str) -> bool:
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+def without_tracking(url: str) -> str:
+    """The URL with tracking parameters (utm_*, fbclid, ...) taken out of its query and
+    everything else exactly as it was: for links handed to readers, not for recognising pages."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [pair for pair in parts.query.split("&")
+            if pair and not is_tracking_param(unquote_plus(pair.split("=", 1)[0]))]
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def item_key(url: str) -> str:

@@ -103,7 +103,7 @@ def test_items_of_a_ready_issue_cannot_be_annotated_or_moved_but_a_draft_can(tmp
             items.set_status(app.conn, item.id, status, MORNING)
     with pytest.raises(ItemLocked):
         curation.set_related_links(app.conn, item.id, [curation.RelatedLink("https://example.com/관련", "관련 글")])
-    assert curation.related_links(app.conn, [item.id]) == {}
+    assert items.get_item(app.conn, item.id).related == ()
     with pytest.raises(ItemError, match="is in the issue of 2024-07-19, which is ready"):
         compose.approve_item(app.conn, item.id, MORNING, commentary="다시 승인하며 논평 변경")
     assert items.get_item(app.conn, item.id).commentary == "" and items.get_item(app.conn, item.id).status \

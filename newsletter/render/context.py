@@ -21,7 +21,7 @@ from ..config import Settings
 from ..errors import ConfigError, RenderError
 from ..model import UNSUBSCRIBE_PLACEHOLDER, Issue, Item, ItemKind
 from ..sections import item_source_name, section_of, source_name  # noqa: F401 (render's API)
-from ..text import markdown_subset, truncate
+from ..text import markdown_subset, truncate, without_tracking
 
 WEEKDAYS = "월화수목금토일"
 SUBJECT_MAX_CHARS = 150  # one header line; RFC 2047 folding takes care of the bytes
@@ -50,12 +50,24 @@ def korean_date(day: date, *, weekday: bool = True) -> str:
 
 
 def absolute_url(url: str) -> str:
-    """The URL if it is an absolute http(s) URL safe to put in an href, else ""."""
+    """The URL if it is an absolute http(s) URL safe to put in an href, else "". Tracking
+    parameters (utm_* from a feed, fbclid ...) are dropped: readers get the plain link."""
     url = (url or "").strip()
     if not url or _UNSAFE_IN_LINE.search(url) or re.search(r"\s", url):
         return ""
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a bracketed host that is not an IPv6 address
+        return ""
+    return without_tracking(url) if usable else ""
+
+
+def link_label(url: str) -> str:
+    """A link's text when the curator gave none: host and path, without scheme or "www."."""
     parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else ""
+    host = (parts.hostname or "").removeprefix("www.")
+    return truncate(host + (parts.path.rstrip("/") or ""), 60)
 
 
 def web_url(settings: Settings, issue_date: date) -> str:
@@ -107,7 +119,8 @@ def linkified(text: str) -> Markup:
         url = match.group().rstrip(_TRAILING_PUNCTUATION)
         end = match.start() + len(url)
         pieces.append(html.escape(text[position:match.start()], quote=False))
-        pieces.append(f'<a href="{html.escape(url)}" style="color:#0b57d0">{html.escape(url, quote=False)}</a>')
+        pieces.append(f'<a href="{html.escape(absolute_url(url) or url)}" style="color:#0b57d0">'
+                      f'{html.escape(url, quote=False)}</a>')
         position = end
     pieces.append(html.escape(text[position:], quote=False))
     return Markup("<br>".join("".join(pieces).split("\n")))
@@ -139,6 +152,12 @@ def commentary_markup(source: str) -> Markup:
 
 
 @dataclass(frozen=True)
+class LinkView:
+    url: str  # absolute http(s), tracking parameters dropped
+    label: str  # the curator's title, else the link's host and path
+
+
+@dataclass(frozen=True)
 class ItemView:
     id: int
     kind: str  # ItemKind value: selects the partial
@@ -158,6 +177,7 @@ class ItemView:
     handle: str = ""  # X
     author_name: str = ""  # X
     quote_html: Markup = Markup("")  # X post text with its links
+    related: tuple[LinkView, ...] = ()  # the curator's 관련 링크, right below the item
 
 
 @dataclass(frozen=True)
@@ -223,6 +243,7 @@ def item_view(item: Item, settings: Settings) -> ItemView:
         commentary_html=commentary_markup(item.commentary),
         commentary_text=markdown_plain(item.commentary),
         tags=tuple(one_line(tag).replace(" ", "-") for tag in item.tags if one_line(tag)),
+        related=related_views(item),
     )
     if item.kind is ItemKind.PAPER:
         return ItemView(**common, authors=authors_line(item.authors, settings.render.authors_shown),
@@ -234,6 +255,14 @@ def item_view(item: Item, settings: Settings) -> ItemView:
                         author_name=one_line(str(meta.get("author_name") or handle)),
                         quote_html=linkified(summary))
     return ItemView(**common, authors="")
+
+
+def related_views(item: Item) -> tuple[LinkView, ...]:
+    views = []
+    for link in item.related:
+        if url := absolute_url(link.url):
+            views.append(LinkView(url, one_line(link.title, TITLE_MAX_CHARS) or link_label(url)))
+    return tuple(views)
 
 
 def issue_view(issue: Issue, items: Sequence[Item], settings: Settings, *,

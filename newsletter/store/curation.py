@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from ..errors import EditConflict, InputError, ItemLocked, NotFound
-from ..model import Item, ItemStatus, parse_utc, utc_iso
+from ..model import Item, ItemStatus, RelatedLink, parse_utc, utc_iso
 from . import items as item_store
 from .items import get_item, get_items, set_status
 
@@ -26,12 +26,6 @@ class Draft:
     tags: str  # as typed
     title_override: str
     saved: datetime
-
-
-@dataclass(frozen=True)
-class RelatedLink:
-    url: str
-    title: str = ""
 
 
 # --- triage -------------------------------------------------------------------------------
@@ -237,17 +231,6 @@ def drafted(conn: sqlite3.Connection, user_id: int, item_ids: Sequence[int]) -> 
 
 
 # --- related links ------------------------------------------------------------------------
-
-
-def related_links(conn: sqlite3.Connection, item_ids: Sequence[int]) -> dict[int, list[RelatedLink]]:
-    found: dict[int, list[RelatedLink]] = {}
-    if not item_ids:
-        return found
-    marks = ",".join("?" * len(item_ids))
-    for row in conn.execute(f"SELECT * FROM related_links WHERE item_id IN ({marks}) ORDER BY item_id, position",
-                            list(item_ids)):
-        found.setdefault(row["item_id"], []).append(RelatedLink(row["url"], row["title"]))
-    return found
 
 
 def set_related_links(conn: sqlite3.Connection, item_id: int, links: Iterable[RelatedLink]) -> None:

@@ -14,6 +14,7 @@ from ..model import (
     ItemKind,
     ItemStatus,
     Mention,
+    RelatedLink,
     can_transition,
     parse_utc,
     utc_iso,
@@ -133,6 +134,7 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
     keys = [row["key"] for row in rows]
     tags: dict[int, list[str]] = {}
     mentions: dict[str, list[Mention]] = {}
+    related: dict[int, list[RelatedLink]] = {}
     for start in range(0, len(rows), 500):
         id_chunk, key_chunk = ids[start:start + 500], keys[start:start + 500]
         marks = ",".join("?" * len(id_chunk))
@@ -140,6 +142,10 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
                 f"SELECT item_id, tag FROM item_tags WHERE item_id IN ({marks}) ORDER BY position",
                 id_chunk):
             tags.setdefault(row[0], []).append(row[1])
+        for row in conn.execute(
+                f"SELECT item_id, url, title FROM related_links WHERE item_id IN ({marks}) ORDER BY position",
+                id_chunk):
+            related.setdefault(row[0], []).append(RelatedLink(row[1], row[2]))
         for row in conn.execute(
                 f"SELECT * FROM mentions WHERE item_key IN ({marks}) ORDER BY first_seen, source_id",
                 key_chunk):
@@ -156,6 +162,7 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
             commentary=row["commentary"], title_override=row["title_override"],
             section_override=row["section_override"], tags=tuple(tags.get(row["id"], ())),
             mentions=tuple(mentions.get(row["key"], ())), meta=json.loads(row["meta"]),
+            related=tuple(related.get(row["id"], ())),
         )
         for row in rows
     ]

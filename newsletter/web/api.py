@@ -26,7 +26,7 @@ from ..errors import (
 from ..flows.add import add_by_url
 from ..flows.curate import Edit
 from ..flows.drafts import suggested_tags
-from ..model import SourceHealth, utc_iso
+from ..model import RelatedLink, SourceHealth, utc_iso
 from ..store import curation
 from ..store import sources as source_store
 from ..store.queue import QueueEntry, queue_page
@@ -51,8 +51,7 @@ async def _body(request: Request) -> dict:
 
 def _one(request: Request, entry: QueueEntry) -> dict:
     web = web_of(request)
-    related = curation.related_links(web.conn, [entry.item.id]).get(entry.item.id, [])
-    return item_json(entry, web.settings, related)
+    return item_json(entry, web.settings)
 
 
 def _failure(error: NewsletterError) -> JSONResponse:
@@ -80,9 +79,8 @@ async def list_items(request: Request) -> Response:
         return json_error(400, "per_page must be a number")
     result = queue_page(web.conn, web.sections, flt, now=web.now(), zone=web.zone,
                         page=page_number(params), per_page=per_page)
-    related = curation.related_links(web.conn, [e.item.id for e in result.entries])
     return JSONResponse({
-        "items": [item_json(e, web.settings, related.get(e.item.id)) for e in result.entries],
+        "items": [item_json(e, web.settings) for e in result.entries],
         "total": result.total, "page": result.page, "pages": result.pages, "per_page": result.per_page,
         "sections": [{"section": name, "count": count} for name, count in result.section_counts],
     })
@@ -114,8 +112,8 @@ async def annotate(request: Request) -> Response:
         body = await _body(request)
         related = body.get("related")
         if isinstance(related, list):
-            related = [curation.RelatedLink(str(link.get("url", "")), str(link.get("title", "")))
-                       if isinstance(link, dict) else curation.RelatedLink(str(link)) for link in related]
+            related = [RelatedLink(str(link.get("url", "")), str(link.get("title", "")))
+                       if isinstance(link, dict) else RelatedLink(str(link)) for link in related]
         fields = {name: body.get(name) for name in ("title_override", "commentary", "tags", "section_override")}
         for name, value in fields.items():
             if value is not None and not isinstance(value, (str, list) if name == "tags" else str):
@@ -194,9 +192,8 @@ async def add_url(request: Request) -> Response:
 
 def _picks_json(request: Request, items) -> JSONResponse:
     web = web_of(request)
-    related = curation.related_links(web.conn, [item.id for item in items])
     return JSONResponse({"items": [
-        item_json(QueueEntry(item, web.sections.of(item), item.status, None), web.settings, related.get(item.id))
+        item_json(QueueEntry(item, web.sections.of(item), item.status, None), web.settings)
         for item in items]})
 
 

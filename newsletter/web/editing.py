@@ -16,14 +16,15 @@ from .core import local_path, render, web_of
 from .pages import NOTICES, card, nav_counts, with_query
 
 
-def _form_values(item, draft, related) -> dict:
+def _form_values(item, draft) -> dict:
+    related = "\n".join(f"{link.url} {link.title}".strip() for link in item.related)
     if draft:
         return {"title_override": draft.title_override, "commentary": draft.commentary, "tags": draft.tags,
                 "section_override": item.section_override or "",
-                "related": "\n".join(f"{link.url} {link.title}".strip() for link in related)}
+                "related": related}
     return {"title_override": item.title_override or "", "commentary": item.commentary,
             "tags": " ".join(f"#{tag}" for tag in item.tags), "section_override": item.section_override or "",
-            "related": "\n".join(f"{link.url} {link.title}".strip() for link in related)}
+            "related": related}
 
 
 def _edit_page(request: Request, item_id: int, *, values: dict | None = None, error: str = "",
@@ -35,9 +36,8 @@ def _edit_page(request: Request, item_id: int, *, values: dict | None = None, er
         return render(request, "error.html", {"title": "없는 항목", "message": str(e)}, status=404)
     user_id = request.state.curator.user.id
     draft = curation.get_draft(web.conn, item_id, user_id)  # only one newer than the last save
-    related = curation.related_links(web.conn, [item_id]).get(item_id, [])
     return render(request, "item.html", {
-        **card(web, entry, related=related), "values": values or _form_values(entry.item, draft, related),
+        **card(web, entry), "values": values or _form_values(entry.item, draft),
         "draft": draft if values is None else None, "error": error, "nav": nav_counts(web),
         "edited": curation.edit_version(web.conn, item_id),
         "llm_enabled": web.settings.llm.enabled, "llm_model": web.settings.llm.model,

@@ -44,13 +44,13 @@ def with_query(path: str, **values: str) -> str:
     return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
-def card(web, entry: QueueEntry, drafted: set[int] | None = None, related=None) -> dict:
+def card(web, entry: QueueEntry, drafted: set[int] | None = None) -> dict:
     """What the item card template needs beyond the item."""
     item = entry.item
     return {"entry": entry, "item": item, "byline": byline(item, web.settings),
             "source": item_source_name(item, web.settings), "seen": seen_lines(item, web.settings),
             "summary": short_summary(item), "has_draft": bool(drafted and item.id in drafted),
-            "related": related or []}
+            "related": item.related}
 
 
 def nav_counts(web) -> dict:
@@ -71,13 +71,12 @@ async def queue(request: Request) -> Response:
                         page=page_number(request.query_params), per_page=PER_PAGE)
     ids = [e.item.id for e in result.entries]
     drafted = curation.drafted(web.conn, request.state.curator.user.id, ids)
-    related = curation.related_links(web.conn, ids)
     groups: list[dict] = []
     counts = dict(result.section_counts)
     for entry in result.entries:
         if not groups or groups[-1]["section"] != entry.section:
             groups.append({"section": entry.section, "count": counts.get(entry.section, 0), "cards": []})
-        groups[-1]["cards"].append(card(web, entry, drafted, related.get(entry.item.id)))
+        groups[-1]["cards"].append(card(web, entry, drafted))
     here = current_path(request)
     return render(request, "queue.html", {
         "page": result, "groups": groups, "filter": flt, "problems": problems, "statuses": STATUS_FILTERS,
@@ -142,10 +141,8 @@ async def dismiss(request: Request) -> Response:
 async def picks(request: Request) -> Response:
     web = web_of(request)
     chosen = curation.picks(web.conn)
-    ids = [item.id for item in chosen]
-    related = curation.related_links(web.conn, ids)
     cards = [card(web, QueueEntry(item=item, section=web.sections.of(item), status=item.status,
-                                  snoozed_until=None), related=related.get(item.id)) for item in chosen]
+                                  snoozed_until=None)) for item in chosen]
     return render(request, "picks.html", {"cards": cards, "nav": nav_counts(web),
                                           "notice": NOTICES.get(request.query_params.get("notice", ""), "")})
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 from ..config import Settings
 from ..model import Item, SourceKind, utc_iso
 from ..sections import source_name
-from ..store.curation import RelatedLink
 from ..store.queue import QueueEntry
 from ..text import markdown_subset, safe_url, sanitize_html, truncate, x_status  # noqa: F401 (safe_url: web's)
 
@@ -62,7 +61,7 @@ def short_summary(item: Item) -> str:
     return truncate(item.summary_text.replace("\n", " "), SUMMARY_CHARS)
 
 
-def item_json(entry: QueueEntry, settings: Settings, related: list[RelatedLink] | None = None) -> dict:
+def item_json(entry: QueueEntry, settings: Settings) -> dict:
     """An item as the JSON API shows it: plain text where text is meant, sanitised HTML
     where HTML is meant, and only http(s) links."""
     item = entry.item
@@ -80,7 +79,7 @@ def item_json(entry: QueueEntry, settings: Settings, related: list[RelatedLink] 
         "mentions": [{"source": m.source_id, "url": safe_url(m.url), "seen": utc_iso(m.first_seen)}
                      for m in item.mentions],
         "seen": seen_lines(item, settings),
-        "related": [{"url": safe_url(link.url), "title": link.title} for link in related or ()],
+        "related": [{"url": safe_url(link.url), "title": link.title} for link in item.related],
         "score": round(entry.score, 4) if entry.score is not None else None,
         "reasons": list(entry.reasons),
     }
