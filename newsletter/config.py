@@ -7,6 +7,7 @@ environment (X_BEARER_TOKEN, ...), never from the file.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -26,6 +27,21 @@ from .model import SourceKind
 # without touching code: resolved here once, handed out by the composition root.
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MAY_BE_ZERO = frozenset({"predraft_top", "backfill_keep"})  # numeric settings where 0 means "none"
+# Upper bounds past which a number is a typo, not a choice (`max_body_mb: 1e12`); the rest
+# share NUMBER_CEILING. Each leaves ample room for a real setup.
+CEILINGS = {"max_body_mb": 1024, "connect_timeout": 3600, "read_timeout": 3600, "timeout": 3600,
+            "retry_after_cap": 86_400, "concurrency": 1000, "per_host": 100, "pool_size": 100,
+            "rate_per_second": 10_000, "max_redirects": 50, "max_attempts": 100,
+            "retry_base_seconds": 3600, "deadline_hours": 24 * 14, "backfill_days": 3650}
+NUMBER_CEILING = 1_000_000
+# What the shipped sources.yaml and the defaults say until the operator fills them in: no
+# reader may get an issue from these (issue ready and send refuse while any is left).
+PLACEHOLDERS = {
+    "site_url": "https://your-newsletter.example",
+    "sender_email": "newsletter@your-newsletter.example",
+    "postal_address": "서울특별시 (set newsletter.postal_address)",
+}
+PLACEHOLDER_WORDS = {"site_url": "사이트 주소", "sender_email": "보내는 주소", "postal_address": "우편 주소"}
 SOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ARXIV_CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
@@ -35,18 +51,29 @@ ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 class NewsletterSettings:
     title: str = "AI 뉴스"
     timezone: str = "Asia/Seoul"
-    site_url: str = "https://news.example.com"
+    site_url: str = PLACEHOLDERS["site_url"]
     contact: str = "curator@example.com"  # named in the User-Agent so sites can reach us
     sender_name: str = "AI 뉴스"
-    sender_email: str = "newsletter@example.com"  # From: of every issue
+    sender_email: str = PLACEHOLDERS["sender_email"]  # From: of every issue
     reply_to: str = ""
-    postal_address: str = "서울특별시 (set newsletter.postal_address)"  # footer line bulk-sender rules ask for
+    postal_address: str = PLACEHOLDERS["postal_address"]  # footer line bulk-sender rules ask for
     subject_template: str = "{title} #{number} — {date}"  # {title} {number} {date} (e.g. 2024년 7월 19일 (금))
     sections: tuple[str, ...] = ("labs", "papers", "x")  # order of sections in the queue and the issue
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def placeholder_refusal(self) -> str:
+        """Why no reader may get an issue yet, naming each setting still holding its shipped
+        placeholder (Korean: the curator and the operator both read it); '' once none is left."""
+        left = [name for name, shipped in PLACEHOLDERS.items()
+                if getattr(self, name).strip().rstrip("/").lower() == shipped.lower()]
+        if not left:
+            return ""
+        named = ", ".join(f"newsletter.{name} ({PLACEHOLDER_WORDS[name]})" for name in left)
+        return (f"아직 예시 값 그대로인 설정이 있어 독자에게 보낼 수 없습니다: {named}. "
+                "sources.yaml에 실제 값을 적어 주세요.")
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,7 @@ class SourceConfig:
     kind: SourceKind
     name: str
     section: str
+    display_name: str = ""  # what readers see ("Mistral AI"), when `name` is the curator's label
     url: str = ""  # feed URL, arXiv listing base, or an X profile's web URL
     enabled: bool = True
     categories: tuple[str, ...] = ()  # arxiv
@@ -136,6 +164,10 @@ class SourceConfig:
     include_replies: bool = False  # x
     include_reposts: bool = False  # x
     max_results: int = 50  # x posts per request
+
+    @property
+    def reader_name(self) -> str:
+        return self.display_name or self.name
 
 
 @dataclass(frozen=True)
@@ -240,11 +272,40 @@ def load_settings(path: str | os.PathLike, environ: Mapping[str, str] | None = N
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read: {e}", path=path_str) from e
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
         lines = _source_lines(yaml.compose(text))
     except yaml.YAMLError as e:
         raise ConfigError(f"not valid YAML: {e}", path=path_str) from e
     return parse_settings(document, path=path_str, environ=environ, lines=lines)
+
+
+def _check_number(value: float, name: str, *, path: str, field: str) -> None:
+    # NaN fails every comparison, so `value <= 0` alone lets it (and infinity) through.
+    if not math.isfinite(value):
+        raise ConfigError(f"must be a finite number, got {value!r}", path=path, field=field)
+    if value < 0 or (value == 0 and name not in MAY_BE_ZERO):
+        raise ConfigError("must be a positive number", path=path, field=field)
+    ceiling = CEILINGS.get(name, NUMBER_CEILING)
+    if value > ceiling:
+        raise ConfigError(f"must be at most {ceiling:,}, got {value!r}", path=path, field=field)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping: YAML keeps the last one
+    silently, and a setting overridden further down is a mistake nobody sees."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (line {line}; first given on line {seen[key]})",
+                    key_node.start_mark)
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep)
 
 
 def _source_lines(root: yaml.Node | None) -> list[int]:
@@ -281,8 +342,8 @@ def parse_settings(
         ("mail", MailSettings), ("schedule", ScheduleSettings), ("llm", LlmSettings))}
     for name, section in sections.items():
         for f in fields(section):
-            if f.type in ("int", "float") and getattr(section, f.name) <= 0 and f.name not in MAY_BE_ZERO:
-                raise ConfigError("must be a positive number", path=path, field=f"{name}.{f.name}")
+            if f.type in ("int", "float"):
+                _check_number(getattr(section, f.name), f.name, path=path, field=f"{name}.{f.name}")
     llm = sections["llm"]
     if llm.base_url and urlsplit(llm.base_url).scheme not in ("http", "https"):
         raise ConfigError("must be an http(s) URL", path=path, field="llm.base_url")
@@ -424,6 +485,7 @@ def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
         id=source_id,
         kind=kind,
         name=string("name") or source_id,
+        display_name=string("display_name"),
         section=string("section") or KINDS[kind].section,
         url=url("url"),
         enabled=flag("enabled", True),

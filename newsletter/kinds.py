@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .model import SourceKind
 
-COMMON_FIELDS = frozenset({"id", "kind", "name", "section", "url", "enabled"})
+COMMON_FIELDS = frozenset({"id", "kind", "name", "display_name", "section", "url", "enabled"})
 
 
 @dataclass(frozen=True)

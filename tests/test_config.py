@@ -49,6 +49,17 @@ def write(tmp_path, text: str) -> Path:
     ("sources:\n  - id: a\n    kind: arxiv\n    url: https://rss.test/\n    categories: [cs.CL]\n"
      "    announce_types: [new, replaced]\n", ["field 'announce_types'", "'replaced'"]),
     ("sources: [\n", ["not valid YAML"]),
+    # NaN and infinity fail no comparison: `max_body_mb: .inf` broke every source
+    ("collect:\n  max_body_mb: .inf\n", ["collect.max_body_mb", "finite"]),
+    ("mail:\n  rate_per_second: .nan\n", ["mail.rate_per_second", "finite"]),
+    ("collect:\n  max_body_mb: 1000000000000\n", ["collect.max_body_mb", "at most 1,024"]),
+    ("collect:\n  backfill_keep: -1\n", ["collect.backfill_keep", "positive"]),
+    # YAML keeps the last of two equal keys without a word; a setting overridden further down
+    # is a mistake nobody sees
+    ("newsletter:\n  title: AI 뉴스\n  timezone: Asia/Seoul\n  title: 다른 제목\n",
+     ["duplicate key 'title'", "line 4", "first given on line 2"]),
+    ("sources:\n  - id: a\n    kind: feed\n    url: https://a.test\n    url: https://b.test\n",
+     ["duplicate key 'url'", "line 5"]),
 ])
 def test_bad_config_names_the_file_the_source_and_the_field(tmp_path, body, expected):
     with pytest.raises(ConfigError) as raised:

@@ -7,7 +7,7 @@ import subprocess
 
 
 from support.cli import cli_runner
-from support.config import POSTAL, SITE, write_config
+from support.config import PUBLISHER, SITE, write_config
 from support.fixtures import serve_fixtures
 
 newsletter = cli_runner("x")
@@ -21,7 +21,7 @@ def ok(run) -> subprocess.CompletedProcess:
 
 def test_approve_build_show_render_ready_and_draft_from_the_command_line(server, tmp_path):
     write_config(tmp_path / "sources.yaml", None, sources=serve_fixtures(server),
-                 newsletter={"contact": "test@example.com", "site_url": SITE, "postal_address": POSTAL},
+                 newsletter={"contact": "test@example.com", **PUBLISHER},
                  collect={"arxiv_interval": 0.05})
     ok(newsletter(tmp_path, "collect", "--json"))
     papers = json.loads(ok(newsletter(tmp_path, "items", "--source", "arxiv-cl", "--json")).stdout)
@@ -63,7 +63,7 @@ def test_approve_build_show_render_ready_and_draft_from_the_command_line(server,
 
 
 def test_issue_commands_fail_with_a_clear_message(server, tmp_path):
-    write_config(tmp_path / "sources.yaml", None, sources=serve_fixtures(server))
+    write_config(tmp_path / "sources.yaml", None, sources=serve_fixtures(server), newsletter=PUBLISHER)
     run = newsletter(tmp_path, "issue", "show", "--json")
     assert run.returncode == 1 and run.stdout == "" and "there is no issue yet" in run.stderr
     run = newsletter(tmp_path, "approve", "424242", "--comment", "없는 항목")

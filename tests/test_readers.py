@@ -5,18 +5,31 @@ names its issue, plain links without tracking parameters, and nothing stray or h
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
 
 from newsletter.archive import build_archive
+from newsletter.errors import IssueError
 from newsletter.flows import compose
+from newsletter.flows import send as sending
 from newsletter.flows.curate import Edit
-from newsletter.model import Entry, ItemKind
+from newsletter.model import Entry, IssueStatus, ItemKind
+from newsletter.sections import MANUAL_SOURCE
+from newsletter.store import issues as issue_store
 from newsletter.store import items as item_store
 from newsletter.store import transaction
-from support.apps import item_id
-from support.clock import SEOUL_MORNING
+from support.apps import app_for, item_id
+from support.clock import SEOUL_MORNING, ticking_clock
+from support.config import SITE
+from support.fixtures import serve_fixtures
 from support.issues import PICKS, approve_picks, collected_app, publish
+
+ROOT = Path(__file__).resolve().parent.parent
 
 KARPATHY = "https://x.com/karpathy/status/1814038096218083497"
 RELATED = f"{KARPATHY} Karpathy의 GPT-4o mini 설명\nhttps://github.com/openai/simple-evals?utm_source=newsletter&tab=1"
@@ -133,3 +146,45 @@ def test_the_hidden_preheader_has_no_colour_and_archive_pages_no_stray_pilcrow(t
     assert "color" not in hidden[1] and "#ffffff;line-height:1px" not in rendered.html
     archived = (tmp_path / "site" / "issues" / "2024-07-19" / "index.html").read_text()
     assert "¶" not in archived and "#추론" in archived
+
+
+def test_readers_see_a_sources_display_name_and_an_added_pages_site_name(tmp_path, server):
+    sources = serve_fixtures(server)
+    sources[0].update(name="OpenAI News (RSS, 운영자용 이름)", display_name="OpenAI")
+    app = app_for(tmp_path, "render", clock=ticking_clock(), sources=sources)
+    try:
+        asyncio.run(app.collect())
+        approve_picks(app, PICKS[2:3])  # the newest OpenAI post
+        added = Entry(key="https://www.anthropic.com/news/claude-3-5-sonnet", kind=ItemKind.POST,
+                      url="https://www.anthropic.com/news/claude-3-5-sonnet", title="Claude 3.5 Sonnet",
+                      published=SEOUL_MORNING, meta={"via": "manual", "site_name": "Anthropic"})
+        with transaction(app.conn):
+            item_store.upsert_entries(app.conn, MANUAL_SOURCE, [added], SEOUL_MORNING)
+        compose.approve_item(app.conn, item_id(app, added.key), app.clock(), commentary="직접 추가한 글")
+        rendered = render(app)
+    finally:
+        app.close()
+    for part in (rendered.html, rendered.text):
+        assert "OpenAI · " in part and "Anthropic · " in part
+        assert "운영자용" not in part and "직접 추가 ·" not in part
+
+
+def test_the_shipped_placeholders_never_reach_a_reader(tmp_path, server):
+    shipped = yaml.safe_load((ROOT / "sources.yaml").read_text(encoding="utf-8"))["newsletter"]
+    app = app_for(tmp_path, "render", clock=ticking_clock(), sources=serve_fixtures(server),
+                  newsletter={**shipped, "site_url": SITE})  # the operator set only the site
+    try:
+        asyncio.run(app.collect())
+        approve_picks(app, [PAPER])
+        issue = compose.build_issue(app.settings, app.conn, app.clock()).issue
+        with pytest.raises(IssueError) as refused:
+            compose.mark_ready(app.settings, app.conn, issue, app.clock(), app.email)
+        with transaction(app.conn):  # as if it had been marked ready before the config changed
+            issue_store.set_status(app.conn, issue.id, IssueStatus.READY, app.clock())
+        plan = sending.plan_send(app.conn, app.settings, issue, app.clock())
+    finally:
+        app.close()
+    message = str(refused.value)
+    assert "예시 값 그대로" in message and "newsletter.sender_email (보내는 주소)" in message
+    assert "newsletter.postal_address (우편 주소)" in message and "site_url" not in message
+    assert plan.code is sending.Refusal.PLACEHOLDERS and plan.refusal == app.settings.newsletter.placeholder_refusal()

@@ -27,7 +27,7 @@ X_USER = {"data": {"id": "783214", "name": "Twitter", "username": "Twitter"}}
 ARXIV_CATEGORIES = "cs.CL+cs.LG+cs.AI"
 
 FEEDS = {
-    # id: (name, snapshot)
+    # id: (name, snapshot); the community feeds' readers see the lab's own name (DISPLAY_NAMES)
     "openai": ("OpenAI News", "openai-news-rss-2025-07-28.xml"),
     "google-deepmind": ("Google DeepMind", "google-deepmind-blog-rss-2025-07.xml"),
     "google-ai": ("Google AI (The Keyword)", "google-blog-technology-ai-rss-2025-07.xml"),
@@ -35,6 +35,9 @@ FEEDS = {
     "anthropic": ("Anthropic News (community feed)", "community-anthropic-news.turing-ai-rss-feeds.rss.xml"),
     "mistral": ("Mistral AI News (community feed)", "community-mistral-news.turing-ai-rss-feeds.rss.xml"),
 }
+
+
+DISPLAY_NAMES = {"anthropic": "Anthropic", "mistral": "Mistral AI"}
 
 
 def snapshot(name: str) -> bytes:
@@ -53,7 +56,7 @@ def demo_routes() -> dict[str, Route]:
 def demo_config(base_url: str) -> dict:
     sources = [
         {"id": source_id, "kind": "feed", "name": name, "url": f"{base_url}/feeds/{source_id}.xml",
-         "section": "labs"}
+         "section": "labs", **({"display_name": DISPLAY_NAMES[source_id]} if source_id in DISPLAY_NAMES else {})}
         for source_id, (name, _) in FEEDS.items()
     ]
     sources.append({"id": "arxiv-ai", "kind": "arxiv", "name": "arXiv cs.CL, cs.LG, cs.AI",
@@ -63,7 +66,8 @@ def demo_config(base_url: str) -> dict:
                     "api_url": f"{base_url}/x/2", "section": "x"})
     return {
         "newsletter": {"title": "AI 뉴스 (데모)", "timezone": "Asia/Seoul",
-                       "site_url": "http://127.0.0.1:8000", "contact": "demo@example.com"},
+                       "site_url": "http://127.0.0.1:8000", "contact": "demo@example.com",
+                       "sender_email": "demo@example.com", "postal_address": "서울특별시 중구 세종대로 110 (데모)"},
         "collect": {"arxiv_interval": 0.1, "oembed_url": f"{base_url}/oembed"},
         "sources": sources,
     }

@@ -131,6 +131,8 @@ def mark_ready(settings: Settings, conn: sqlite3.Connection, issue: Issue, now: 
                renderer: EmailRenderer) -> Issue:
     """draft -> ready, once the issue is fit to go: it has items, every one still approved
     and in no other committed issue, and its email renders without problems."""
+    if refused := settings.newsletter.placeholder_refusal():
+        raise IssueError(refused, issue_date=issue.issue_date)
     with transaction(conn):
         issue = issue_store.get_issue(conn, issue.id) or issue
         items = issue_items(conn, issue)

@@ -96,6 +96,7 @@ class Refusal(StrEnum):
     NO_SMTP = "no_smtp"  # NEWSLETTER_SMTP_URL unset
     BAD_SMTP = "bad_smtp"  # NEWSLETTER_SMTP_URL unusable
     NO_SECRET = "no_secret"  # NEWSLETTER_SECRET unset: no unsubscribe links
+    PLACEHOLDERS = "placeholders"  # sender, site URL or postal address still as shipped
 
 
 def refusal_code(issue: Issue, settings: Settings, now: datetime, *, force_late: bool = False) -> Refusal | None:
@@ -103,6 +104,8 @@ def refusal_code(issue: Issue, settings: Settings, now: datetime, *, force_late:
         return Refusal.DRAFT
     if issue.status is IssueStatus.SENT:
         return Refusal.SENT
+    if settings.newsletter.placeholder_refusal():
+        return Refusal.PLACEHOLDERS
     if now > deadline(issue, settings) and not force_late:
         return Refusal.PAST_DEADLINE
     return None
@@ -125,6 +128,8 @@ def refusal_text(code: Refusal | None, issue: Issue, settings: Settings) -> str:
         local = deadline(issue, settings).astimezone(settings.newsletter.zone).strftime("%Y-%m-%d %H:%M %Z")
         return (f"issue {issue.issue_date} is past its deadline ({local}); a send never starts after it "
                 "unless forced (--force-late)")
+    if code is Refusal.PLACEHOLDERS:
+        return settings.newsletter.placeholder_refusal()
     if code is Refusal.NO_SUBSCRIBERS:
         return f"issue {issue.issue_date}: there are no active subscribers; it stays {issue.status}"
     return {Refusal.NO_SMTP: "NEWSLETTER_SMTP_URL is not set", Refusal.BAD_SMTP: "NEWSLETTER_SMTP_URL is unusable",

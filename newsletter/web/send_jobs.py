@@ -116,6 +116,8 @@ def send_refusal(web: Web, issue: Issue, jobs: SendJobs, plan: sending.SendPlan 
     plan = plan or sending.plan_send(web.conn, settings, issue, web.now())
     if plan.code is None:
         return ""
+    if plan.code is sending.Refusal.PLACEHOLDERS:
+        return settings.newsletter.placeholder_refusal()
     if plan.code is sending.Refusal.PAST_DEADLINE:
         local = plan.deadline.astimezone(web.zone).strftime("%Y-%m-%d %H:%M")
         return (f"발송 마감({local})이 지났습니다: 마감 뒤에는 발송을 시작하지 않습니다. 꼭 보내야 한다면 명령줄에서 "

@@ -24,7 +24,9 @@ OPS_CONTACT = "editor@example.com"  # the curator the scheduled jobs write to
 OFFLINE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
 FAST_COLLECT = {"connect_timeout": 2, "read_timeout": 2, "arxiv_interval": 0.05, "retry_after_cap": 1}
-SENDER = {"title": "AI 뉴스", "sender_name": "AI 뉴스 편집부", "sender_email": "news@example.com", "site_url": SITE}
+# What a newsletter must name before any reader gets an issue (the shipped placeholders are refused).
+PUBLISHER = {"site_url": SITE, "sender_email": "news@example.com", "postal_address": POSTAL}
+SENDER = {"title": "AI 뉴스", "sender_name": "AI 뉴스 편집부", **PUBLISHER}
 FAST_MAIL = {"rate_per_second": 10_000.0, "retry_base_seconds": 0.01}
 
 
@@ -42,7 +44,8 @@ def editor_sources(base_url: str = OFFLINE) -> list[dict]:
 
 def _editor(base_url: str) -> dict:
     return {
-        "newsletter": {"contact": "test@example.com", "timezone": "Asia/Seoul", "sections": ["labs", "papers", "x"]},
+        "newsletter": {"contact": "test@example.com", "timezone": "Asia/Seoul", "sections": ["labs", "papers", "x"],
+                       **PUBLISHER},
         "collect": {**FAST_COLLECT, "oembed_url": f"{base_url}/oembed"},
         "web": {"allow_private_urls": False, "secure_cookies": True, "login_attempts_per_15_min": 10},
         "sources": editor_sources(base_url),
@@ -69,7 +72,7 @@ PRESETS = {
         "schedule": {"collect_cron": "0 6-23/2 * * *", "send_cron": "0 8 * * *", "misfire_grace_minutes": 60},
     },
     "render": lambda base_url: {
-        "newsletter": {"contact": "test@example.com", "site_url": SITE, "postal_address": POSTAL},
+        "newsletter": {"contact": "test@example.com", **PUBLISHER},
         "render": {}, "collect": {"connect_timeout": 2, "read_timeout": 2, "arxiv_interval": 0.05},
     },
 }
