@@ -69,11 +69,10 @@ def section_of(item: Item, settings: Settings) -> str:
 
 
 def source_name(settings: Settings, source_id: str, feed_title: str = "") -> str:
-    """The configured source's reader-facing name (display_name, else name); for an item
-    added by hand its site's own name (og:site_name) or "직접 추가"; else the feed's own
-    title or the id (a source since removed from the config)."""
+    """The configured source's reader-facing name (display_name, else name); "직접 추가" for
+    items added by hand; else the feed's own title or the id (a source since removed)."""
     if source_id == MANUAL_SOURCE:
-        return feed_title or MANUAL_SOURCE_NAME
+        return MANUAL_SOURCE_NAME
     for source in settings.sources:
         if source.id == source_id:
             return source.reader_name
@@ -81,6 +80,8 @@ def source_name(settings: Settings, source_id: str, feed_title: str = "") -> str
 
 
 def item_source_name(item: Item, settings: Settings) -> str:
-    """`source_name` of the source that brought the item."""
+    """`source_name` of the source that brought the item; a page added by hand names its site."""
     meta = item.meta or {}
-    return source_name(settings, item.source_id, str(meta.get("feed_title") or meta.get("site_name") or ""))
+    if item.source_id == MANUAL_SOURCE and meta.get("site_name"):
+        return str(meta["site_name"])  # the page's og:site_name ("Anthropic")
+    return source_name(settings, item.source_id, str(meta.get("feed_title") or ""))

@@ -27,7 +27,7 @@ def concrete_routes(asgi, item: int):
             continue
         if route.path in ("/login", *PUBLIC_PATHS, *ARCHIVE_PATHS):  # PUBLIC_PATHS: subscribe, confirm, unsubscribe
             continue
-        path = route.path.replace("{item_id:int}", str(item)).replace("{action:str}", "approve")
+        path = route.path.replace("{item_id:id}", str(item)).replace("{action:str}", "approve")
         for method in sorted(route.methods - {"HEAD"}):
             yield method, path
 

@@ -8,7 +8,6 @@ Authentication: the session cookie plus an X-CSRF-Token header on POST, or
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from starlette.requests import Request
@@ -33,20 +32,11 @@ from ..store.queue import QueueEntry, queue_page
 from ..text import normalise_tag
 from .auth import curator_api
 from .core import json_error, web_of
+from .bodies import item_ids, json_body, text, text_or_strings
 from .params import page_number, parse_filter
 from .present import item_json
 
 MAX_PER_PAGE = 200
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise InputError(f"the body is not JSON: {e}") from e
-    if not isinstance(body, dict):
-        raise InputError("the body must be a JSON object")
-    return body
 
 
 def _one(request: Request, entry: QueueEntry) -> dict:
@@ -109,17 +99,12 @@ async def annotate(request: Request) -> Response:
     """Any of: title_override, commentary, tags (list or text), section_override, related
     ([{url, title}] or text); fields left out stay as they are."""
     try:
-        body = await _body(request)
-        related = body.get("related")
-        if isinstance(related, list):
-            related = [RelatedLink(str(link.get("url", "")), str(link.get("title", "")))
-                       if isinstance(link, dict) else RelatedLink(str(link)) for link in related]
-        fields = {name: body.get(name) for name in ("title_override", "commentary", "tags", "section_override")}
-        for name, value in fields.items():
-            if value is not None and not isinstance(value, (str, list) if name == "tags" else str):
-                raise InputError(f"{name} must be {'a list or ' if name == 'tags' else ''}a string")
+        body = await json_body(request)
+        edit = Edit(title_override=text(body, "title_override"), commentary=text(body, "commentary"),
+                    tags=text_or_strings(body, "tags"), section_override=text(body, "section_override"),
+                    related=_related(body.get("related")))
         entry = web_of(request).desk.apply_edit(request.state.curator.user.id, request.path_params["item_id"],
-                                   Edit(**fields, related=related), based_on=_version(body))
+                                                edit, based_on=_version(body))
     except NewsletterError as e:
         return _failure(e)
     return JSONResponse(_one(request, entry))
@@ -128,10 +113,11 @@ async def annotate(request: Request) -> Response:
 @curator_api
 async def draft(request: Request) -> Response:
     try:
-        body = await _body(request)
-        saved = web_of(request).desk.save_draft(request.state.curator.user.id, request.path_params["item_id"],
-                                   commentary=str(body.get("commentary", "")), tags=str(body.get("tags", "")),
-                                   title_override=str(body.get("title_override", "")), based_on=_version(body))
+        body = await json_body(request)
+        saved = web_of(request).desk.save_draft(
+            request.state.curator.user.id, request.path_params["item_id"],
+            commentary=text(body, "commentary") or "", tags=text(body, "tags") or "",
+            title_override=text(body, "title_override") or "", based_on=_version(body))
     except NewsletterError as e:
         return _failure(e)
     return JSONResponse({"saved": utc_iso(saved.saved)})
@@ -139,8 +125,25 @@ async def draft(request: Request) -> Response:
 
 def _version(body: dict) -> str | None:
     """The item's edit version ('edited') the client's form was based on; None when not sent."""
-    version = body.get("edited")
-    return version if isinstance(version, str) else None
+    return text(body, "edited")
+
+
+def _related(value: object) -> str | list[RelatedLink] | None:
+    """'URL title' lines, or [{url, title?}] / [URL]; None when left out."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        links = []
+        for link in value:
+            if isinstance(link, str):
+                links.append(RelatedLink(link))
+            elif (isinstance(link, dict) and isinstance(link.get("url"), str)
+                  and isinstance(link.get("title", ""), str)):
+                links.append(RelatedLink(link["url"], link.get("title", "")))
+            else:
+                raise InputError("related must be text or a list of {url, title} (strings)")
+        return links
+    raise InputError("related must be text or a list of {url, title} (strings)")
 
 
 @curator_api
@@ -157,7 +160,7 @@ async def undo(request: Request) -> Response:
 async def dismiss(request: Request) -> Response:
     """{"section"?: str, "before"?: ISO datetime} -> {"dismissed": N}: "done for today"."""
     try:
-        body = await _body(request)
+        body = await json_body(request)
         section, before = body.get("section") or "", body.get("before")
         if not isinstance(section, str):
             raise InputError("section must be a string")
@@ -180,7 +183,7 @@ async def dismiss(request: Request) -> Response:
 async def add_url(request: Request) -> Response:
     """{"url": "...", "section": optional} -> {"item": ..., "created": bool}."""
     try:
-        body = await _body(request)
+        body = await json_body(request)
         added = await add_by_url(web_of(request).desk, web_of(request).settings, web_of(request).app.http,
                                  str(body.get("url", "")), added_by=request.state.curator.user.name,
                                  section=str(body.get("section") or ""))
@@ -206,9 +209,7 @@ async def list_picks(request: Request) -> Response:
 async def reorder(request: Request) -> Response:
     """{"ids": [3, 1, 2]}: these picks first, in this order."""
     try:
-        ids = (await _body(request)).get("ids")
-        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-            raise InputError("ids must be a list of item ids")
+        ids = item_ids((await json_body(request)).get("ids"))
         items = web_of(request).desk.reorder_picks(ids)
     except NewsletterError as e:
         return _failure(e)
@@ -222,7 +223,7 @@ async def tags(request: Request) -> Response:
     fragment = normalise_tag(request.query_params.get("q", ""))
     raw_item = request.query_params.get("item", "")
     conn = web_of(request).conn
-    if raw_item.isdigit() and len(raw_item) < 12:
+    if raw_item.isdigit() and len(raw_item) <= 18:
         try:
             return JSONResponse({"tags": suggested_tags(conn, int(raw_item), fragment)})
         except NewsletterError as e:
@@ -263,11 +264,11 @@ async def health(request: Request) -> Response:
 
 routes = [
     Route("/api/items", list_items, methods=["GET"]),
-    Route("/api/items/{item_id:int}", get_item, methods=["GET"]),
-    Route("/api/items/{item_id:int}/annotate", annotate, methods=["POST"]),
-    Route("/api/items/{item_id:int}/draft", draft, methods=["POST"]),
-    Route("/api/items/{item_id:int}/suggest", suggest, methods=["POST"]),
-    Route("/api/items/{item_id:int}/{action:str}", triage, methods=["POST"]),  # approve, reject, ...
+    Route("/api/items/{item_id:id}", get_item, methods=["GET"]),
+    Route("/api/items/{item_id:id}/annotate", annotate, methods=["POST"]),
+    Route("/api/items/{item_id:id}/draft", draft, methods=["POST"]),
+    Route("/api/items/{item_id:id}/suggest", suggest, methods=["POST"]),
+    Route("/api/items/{item_id:id}/{action:str}", triage, methods=["POST"]),  # approve, reject, ...
     Route("/api/undo", undo, methods=["POST"]),
     Route("/api/queue/dismiss", dismiss, methods=["POST"]),
     Route("/api/add-url", add_url, methods=["POST"]),

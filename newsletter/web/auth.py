@@ -117,6 +117,7 @@ async def csrf_ok(request: Request, curator: Curator) -> bool:
     token = request.headers.get("x-csrf-token", "")
     if not token and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
+        await request.body()  # kept, so the handler can still see the raw body (bodies.whole_form)
         token = str((await request.form()).get("csrf", ""))
     return bool(token) and hmac.compare_digest(token.encode(), curator.csrf.encode())
 

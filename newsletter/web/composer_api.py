@@ -17,7 +17,6 @@ issue's state forbids (a ready issue is not reordered; nothing changes).
 
 from __future__ import annotations
 
-import json
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,18 +39,9 @@ from .composer_issue import (
     requested_date,
     require_issue,
 )
+from .bodies import item_id, item_ids, json_body, text
 from .core import Web, json_error, web_of
 from .present import safe_url
-
-
-async def _body(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InputError(f"the body is not JSON: {e}") from e
-    if not isinstance(body, dict):
-        raise InputError("the body must be a JSON object")
-    return body
 
 
 def _date_of(value: object):
@@ -120,7 +110,7 @@ async def get_preview(request: Request) -> Response:
 async def post_build(request: Request) -> Response:
     web = web_of(request)
     try:
-        result = build(web, _date_of((await _body(request)).get("date")))
+        result = build(web, _date_of((await json_body(request)).get("date")))
     except (InputError, NotFound, *CHANGE_ERRORS) as e:
         return _failure(e)
     return JSONResponse({"issue": issue_json(web, composed(web, result.issue)), "created": result.created,
@@ -128,24 +118,8 @@ async def post_build(request: Request) -> Response:
                         status_code=201 if result.created else 200)
 
 
-def _ids(value: object) -> list[int]:
-    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-        raise InputError("ids must be a list of item ids")
-    return value
-
-
-def _id(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InputError("id must be an item id")
-    return value
-
-
 def _text_fields(body: dict) -> dict:
-    fields = {name: body.get(name) for name in ("subject", "preheader", "note")}
-    for name, value in fields.items():
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{name} must be a string")
-    return fields
+    return {name: text(body, name) for name in ("subject", "preheader", "note")}
 
 
 def _change(act):
@@ -155,7 +129,7 @@ def _change(act):
     async def handler(request: Request) -> Response:
         web = web_of(request)
         try:
-            body = await _body(request)
+            body = await json_body(request)
             issue = act(web, require_issue(web, _date_of(body.get("date"))), body)
         except (InputError, NotFound, *CHANGE_ERRORS) as e:
             return _failure(e)
@@ -166,12 +140,12 @@ def _change(act):
 
 @_change
 def post_reorder(web, issue, body):
-    return reorder(web, issue, _ids(body.get("ids")))
+    return reorder(web, issue, item_ids(body.get("ids")))
 
 
 @_change
 def post_remove(web, issue, body):
-    return remove(web, issue, _id(body.get("id")))
+    return remove(web, issue, item_id(body.get("id")))
 
 
 @_change

@@ -12,6 +12,7 @@ from ..flows.add import add_by_url
 from ..flows.curate import ACTIONS, Edit
 from ..store import curation, model_drafts
 from .auth import curator_page
+from .bodies import whole_form
 from .core import local_path, render, web_of
 from .pages import NOTICES, card, nav_counts, with_query
 
@@ -27,6 +28,9 @@ def _form_values(item, draft) -> dict:
             "related": related}
 
 
+EDIT_FIELDS = ("title_override", "commentary", "tags", "section_override", "related")
+
+
 def _edit_page(request: Request, item_id: int, *, values: dict | None = None, error: str = "",
                status: int = 200) -> Response:
     web = web_of(request)
@@ -37,7 +41,8 @@ def _edit_page(request: Request, item_id: int, *, values: dict | None = None, er
     user_id = request.state.curator.user.id
     draft = curation.get_draft(web.conn, item_id, user_id)  # only one newer than the last save
     return render(request, "item.html", {
-        **card(web, entry), "values": values or _form_values(entry.item, draft),
+        **card(web, entry),
+        "values": {**_form_values(entry.item, draft), **{k: v for k, v in (values or {}).items() if v is not None}},
         "draft": draft if values is None else None, "error": error, "nav": nav_counts(web),
         "edited": curation.edit_version(web.conn, item_id),
         "llm_enabled": web.settings.llm.enabled, "llm_model": web.settings.llm.model,
@@ -55,9 +60,12 @@ async def item_page(request: Request) -> Response:
 async def save_item(request: Request) -> Response:
     web = web_of(request)
     item_id = request.path_params["item_id"]
-    form = await request.form()
-    values = {name: str(form.get(name, "")) for name in
-              ("title_override", "commentary", "tags", "section_override", "related")}
+    try:
+        form = await whole_form(request)
+    except InputError as e:
+        return _edit_page(request, item_id, error=f"저장하지 못했습니다: {e}", status=400)
+    # A field the form did not carry stays as stored (None); "" is the curator emptying it.
+    values = {name: str(form[name]) if name in form else None for name in EDIT_FIELDS}
     target = local_path(str(form.get("next", "")), f"/items/{item_id}")
     edit = Edit(**values)
     based_on = str(form["edited"]) if "edited" in form else None
@@ -93,8 +101,8 @@ def _conflict_message(web, conflict: EditConflict) -> str:
 async def save_draft(request: Request) -> Response:
     """The form flavour of the draft API, for navigator.sendBeacon when the page is left."""
     web = web_of(request)
-    form = await request.form()
     try:
+        form = await whole_form(request)
         web.desk.save_draft(request.state.curator.user.id, request.path_params["item_id"],
                            commentary=str(form.get("commentary", "")), tags=str(form.get("tags", "")),
                            title_override=str(form.get("title_override", "")),
@@ -147,10 +155,10 @@ async def add(request: Request) -> Response:
 
 
 routes = [
-    Route("/items/{item_id:int}", item_page, methods=["GET"]),
-    Route("/items/{item_id:int}", save_item, methods=["POST"]),
-    Route("/items/{item_id:int}/draft", save_draft, methods=["POST"]),
-    Route("/items/{item_id:int}/draft/discard", discard_draft, methods=["POST"]),
+    Route("/items/{item_id:id}", item_page, methods=["GET"]),
+    Route("/items/{item_id:id}", save_item, methods=["POST"]),
+    Route("/items/{item_id:id}/draft", save_draft, methods=["POST"]),
+    Route("/items/{item_id:id}/draft/discard", discard_draft, methods=["POST"]),
     Route("/add", add_page, methods=["GET"]),
     Route("/add", add, methods=["POST"]),
 ]

@@ -183,10 +183,10 @@ async def sources(request: Request) -> Response:
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/queue", queue, methods=["GET"]),
-    Route("/items/{item_id:int}/triage", triage, methods=["POST"]),
+    Route("/items/{item_id:id}/triage", triage, methods=["POST"]),
     Route("/undo", undo, methods=["POST"]),
     Route("/queue/dismiss", dismiss, methods=["POST"]),
     Route("/picks", picks, methods=["GET"]),
-    Route("/picks/{item_id:int}/move", move_pick, methods=["POST"]),
+    Route("/picks/{item_id:id}/move", move_pick, methods=["POST"]),
     Route("/sources", sources, methods=["GET"]),
 ]

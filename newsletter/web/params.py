@@ -5,7 +5,28 @@ from __future__ import annotations
 
 from datetime import date
 
+from starlette.convertors import Convertor, register_url_convertor
+
 from ..store.queue import ORDERS, STATUS_FILTERS, QueueFilter
+
+MAX_ID = 2**63 - 1  # SQLite's integers: a larger id can name nothing, and cannot even be bound
+MAX_PAGE = 1_000_000  # past any real queue; keeps page x per_page inside SQLite's integers
+
+
+class ItemIdConvertor(Convertor):
+    """`{item_id:id}` in a route: at most 18 digits, so /items/99999999999999999999 is a 404
+    like any id that names nothing, not an OverflowError when the id is bound."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", ItemIdConvertor())
 
 
 def parse_filter(params) -> tuple[QueueFilter, list[str]]:
@@ -34,6 +55,6 @@ def parse_filter(params) -> tuple[QueueFilter, list[str]]:
 
 def page_number(params, name: str = "page") -> int:
     try:
-        return max(1, int(params.get(name) or 1))
+        return min(MAX_PAGE, max(1, int(params.get(name) or 1)))
     except ValueError:
         return 1
