@@ -20,6 +20,7 @@ import httpx
 import jinja2
 
 from . import archive
+from .collect import stop_parsers
 from .collect.http import HttpClient
 from .config import TEMPLATES_DIR, Settings, load_settings
 from .errors import ConfigError, MailError
@@ -222,6 +223,10 @@ class App:
                     send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1),
                     archive_templates=self.archive_templates,
                     archive_dir=self.archive_dir, clock=self.clock)
+
+    def stop_workers(self) -> None:
+        """End the collectors' parser processes; a server calls it as it stops (collect/)."""
+        stop_parsers()
 
     def close(self) -> None:
         if "rescorer" in self.__dict__:

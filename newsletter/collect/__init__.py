@@ -62,3 +62,14 @@ async def parse_off_loop(parse: Callable[..., T], *args, **kwargs) -> T:
     except BrokenProcessPool:
         _parsers = None
         return await asyncio.to_thread(call)
+
+
+def stop_parsers() -> None:
+    """End the parser processes (the next parse starts new ones). A server calls this when it
+    stops: uvicorn re-raises SIGTERM once it has shut down, which kills the process before
+    the pool's own exit hook runs, and the workers, the forkserver and the resource tracker
+    would then live on as orphans holding each other's pipes open."""
+    global _parsers
+    pool, _parsers = _parsers, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
