@@ -73,6 +73,7 @@ def test_demo_sends_its_test_copy_with_the_environments_mail_settings_and_leaves
     with SmtpSink() as sink:
         running = Running(tmp_path, "demo", "--dir", str(tmp_path / "demo"), "--port", str(port),
                           profile="mail", sink=sink)  # NEWSLETTER_SECRET and NEWSLETTER_SMTP_URL set
+        children: list[psutil.Process] = []
         try:
             found = running.wait_for(r"editor\S*: http://127\.0\.0\.1:\d+/\s+user: (\S+)\s+password: (\S+)")
             children = psutil.Process(running.process.pid).children(recursive=True)
@@ -95,3 +96,6 @@ def test_demo_sends_its_test_copy_with_the_environments_mail_settings_and_leaves
         finally:
             if running.process.poll() is None:
                 running.process.kill()
+            for child in children:  # a failed run leaves no orphans to later tests
+                if child.is_running():
+                    child.kill()
