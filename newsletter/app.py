@@ -20,8 +20,9 @@ import httpx
 import jinja2
 
 from . import archive
+from .collect import stop_parsers
 from .collect.http import HttpClient
-from .config import TEMPLATES_DIR, Settings, load_settings
+from .config import Settings, load_settings
 from .errors import ConfigError, MailError
 from .flows import collecting as pipeline
 from .flows import drafts, history
@@ -115,31 +116,33 @@ class App:
         return Curation(self.conn, sections_of(self.settings), self.settings.newsletter.zone, self.clock,
                         on_decision=self.rescorer.request)
 
-    # --- templates (resolved once, in config.TEMPLATES_DIR) and signed tokens ---
+    # --- templates (the shipped ones, config.TEMPLATES_DIR, or newsletter.templates_dir's) and
+    # signed tokens ---
     @cached_property
     def email(self) -> EmailRenderer:
         """The email templates (templates/email/), loaded once per app."""
-        return EmailRenderer(TEMPLATES_DIR / "email")
+        return EmailRenderer(self.settings.templates("email"))
 
     @cached_property
     def confirm_mail(self) -> ConfirmMail:
-        return ConfirmMail(self.settings.newsletter, TEMPLATES_DIR / "email")
+        return ConfirmMail(self.settings.newsletter, self.settings.templates("email"))
 
     @cached_property
     def archive_templates(self) -> archive.ArchiveTemplates:
-        return archive.ArchiveTemplates(TEMPLATES_DIR / "archive", TEMPLATES_DIR / "email")
+        return archive.ArchiveTemplates(self.settings.templates("archive"), self.settings.templates("email"))
 
     @cached_property
     def web_templates(self) -> jinja2.Environment:
         """The editor's and public pages' templates (templates/web/, with templates/email/ behind
         it for the words the email uses: section titles); web/ adds its filters."""
-        return jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES_DIR / "web", TEMPLATES_DIR / "email"]),
+        templates = self.settings.templates
+        return jinja2.Environment(loader=jinja2.FileSystemLoader([templates("web"), templates("email")]),
                                   autoescape=True,
                                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
     @property
     def web_static_dir(self) -> Path:
-        return TEMPLATES_DIR / "web" / "static"
+        return self.settings.templates("web") / "static"
 
     @cached_property
     def tokens(self) -> Tokens:
@@ -222,6 +225,10 @@ class App:
                     send_issue=self.send_issue, mail_pool=lambda: self.smtp_pool(size=1),
                     archive_templates=self.archive_templates,
                     archive_dir=self.archive_dir, clock=self.clock)
+
+    def stop_workers(self) -> None:
+        """End the collectors' parser processes; a server calls it as it stops (collect/)."""
+        stop_parsers()
 
     def close(self) -> None:
         if "rescorer" in self.__dict__:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -23,9 +23,13 @@ from .errors import ConfigError
 from .kinds import KINDS
 from .model import SourceKind
 
-# templates/ (email/, web/, archive/) at the top of the project, so a curator can restyle
-# without touching code: resolved here once, handed out by the composition root.
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+# templates/ (email/, web/, archive/) at the top of the checkout, so a curator finds it without
+# reading code; an installed wheel carries it as newsletter/templates/ (pyproject.toml). Resolved
+# here once, handed out by the composition root; newsletter.templates_dir restyles over it.
+_PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = (_PACKAGED_TEMPLATES if _PACKAGED_TEMPLATES.is_dir()
+                 else Path(__file__).resolve().parent.parent / "templates")
+TEMPLATE_AREAS = ("email", "web", "archive")
 MAY_BE_ZERO = frozenset({"predraft_top", "backfill_keep"})  # numeric settings where 0 means "none"
 # Upper bounds past which a number is a typo, not a choice (`max_body_mb: 1e12`); the rest
 # share NUMBER_CEILING. Each leaves ample room for a real setup.
@@ -59,6 +63,9 @@ class NewsletterSettings:
     postal_address: str = PLACEHOLDERS["postal_address"]  # footer line bulk-sender rules ask for
     subject_template: str = "{title} #{number} — {date}"  # {title} {number} {date} (e.g. 2024년 7월 19일 (금))
     sections: tuple[str, ...] = ("labs", "papers", "x")  # order of sections in the queue and the issue
+    # a directory laid out like templates/: each of its email/, web/, archive/ replaces the shipped
+    # one (copy it from templates/ and edit); relative to the config file's directory
+    templates_dir: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -186,6 +193,11 @@ class Settings:
     secret_key: str = field(default="", repr=False)  # NEWSLETTER_SECRET: sessions, CSRF, tokens
     llm_api_key: str = field(default="", repr=False)  # NEWSLETTER_LLM_API_KEY: never logged or shown
     smtp_url: str = field(default="", repr=False)  # NEWSLETTER_SMTP_URL: smtp[s]://user:pass@host:port
+
+    def templates(self, area: str) -> Path:
+        """templates/<area> (email, web or archive): newsletter.templates_dir's if it has one."""
+        own = Path(self.newsletter.templates_dir) / area if self.newsletter.templates_dir else None
+        return own if own is not None and own.is_dir() else TEMPLATES_DIR / area
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -337,6 +349,8 @@ def parse_settings(
                           field="newsletter.timezone") from e
     if urlsplit(newsletter.site_url).scheme not in ("http", "https"):
         raise ConfigError("must be an http(s) URL", path=path, field="newsletter.site_url")
+    if newsletter.templates_dir:
+        newsletter = replace(newsletter, templates_dir=str(_templates_dir(newsletter.templates_dir, path)))
     sections = {name: _section(cls, document.get(name), name, path) for name, cls in (
         ("collect", CollectSettings), ("render", RenderSettings), ("web", WebSettings),
         ("mail", MailSettings), ("schedule", ScheduleSettings), ("llm", LlmSettings))}
@@ -384,6 +398,16 @@ def parse_settings(
         llm_api_key=environ.get("NEWSLETTER_LLM_API_KEY", "").strip(),
         smtp_url=smtp_url,
     )
+
+
+def _templates_dir(value: str, path: str) -> Path:
+    directory = (Path(path).parent / Path(value).expanduser()).resolve()
+    if not directory.is_dir():
+        raise ConfigError(f"no such directory: {directory}", path=path, field="newsletter.templates_dir")
+    if not any((directory / area).is_dir() for area in TEMPLATE_AREAS):
+        raise ConfigError(f"{directory} holds none of {', '.join(a + '/' for a in TEMPLATE_AREAS)} "
+                          "(copy the one to restyle from templates/)", path=path, field="newsletter.templates_dir")
+    return directory
 
 
 def _reject_unknown(mapping: dict, allowed: set[str], *, path: str, source_id: str = "",

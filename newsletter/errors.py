@@ -70,9 +70,11 @@ class SourceError(NewsletterError):
 
 
 class FetchError(SourceError):
-    def __init__(self, message: str, *, source_id: str = "", url: str = "", status: int | None = None):
+    def __init__(self, message: str, *, source_id: str = "", url: str = "", status: int | None = None,
+                 detail: str = ""):
         super().__init__(message, source_id=source_id, url=url)
         self.status = status
+        self.detail = detail  # the server's own explanation from an error body, if it gave one
 
 
 class RateLimited(FetchError):

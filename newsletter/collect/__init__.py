@@ -58,7 +58,22 @@ async def parse_off_loop(parse: Callable[..., T], *args, **kwargs) -> T:
     call = functools.partial(parse, *args, **kwargs)
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_parser_pool(), call)
+        try:
+            future = loop.run_in_executor(_parser_pool(), call)
+        except RuntimeError:  # that pool was stopped meanwhile (stop_parsers): the next one takes it
+            future = loop.run_in_executor(_parser_pool(), call)
+        return await future
     except BrokenProcessPool:
         _parsers = None
         return await asyncio.to_thread(call)
+
+
+def stop_parsers() -> None:
+    """End the parser processes (the next parse starts new ones). A server calls this when it
+    stops: uvicorn re-raises SIGTERM once it has shut down, which kills the process before
+    the pool's own exit hook runs, and the workers, the forkserver and the resource tracker
+    would then live on as orphans holding each other's pipes open."""
+    global _parsers
+    pool, _parsers = _parsers, None
+    if pool is not None:  # parses under way finish first: another app in this process may await them
+        pool.shutdown(wait=True)

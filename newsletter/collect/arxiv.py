@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Collection, Sequence
 
 from ..config import Settings, SourceConfig
-from ..errors import ParseError
+from ..errors import FetchError, ParseError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import arxiv_id, clean_text, sanitize_html
 from . import Fetched, parse_off_loop
@@ -228,7 +228,16 @@ async def lookup(ids: Sequence[str], http: HttpClient, settings: Settings, *, ap
     entries: list[Entry] = []
     for start in range(0, len(papers), _LOOKUP_BATCH):
         batch = papers[start:start + _LOOKUP_BATCH]
-        response = await http.get(api_url, source_id="arxiv-api", min_interval=settings.collect.arxiv_interval,
-                                  params={"id_list": ",".join(batch), "max_results": str(len(batch))})
+        try:
+            response = await http.get(api_url, source_id="arxiv-api", min_interval=settings.collect.arxiv_interval,
+                                      params={"id_list": ",".join(batch), "max_results": str(len(batch))})
+        except FetchError as e:
+            if e.status != 404:
+                raise
+            # the configured API (a mirror, the demo's snapshots) holds no answer for these ids:
+            # its own words say more than "HTTP 404" and a query string would
+            because = f" ({e.detail})" if e.detail else f" (HTTP 404 from {api_url})"
+            raise FetchError(f"no arXiv answer for {', '.join(batch)}{because}", source_id="arxiv-api",
+                             url=e.url, status=404, detail=e.detail) from e
         entries.extend(parse_api(response.content))
     return tuple(entries)

@@ -184,9 +184,10 @@ class HttpClient:
                 raise RateLimited(message, retry_after=retry_after, source_id=source_id,
                                   url=final_url, status=response.status_code)
             if response.status_code != 304 and not 200 <= response.status_code < 300:
-                reason = await _error_reason(response)
+                detail = await _error_detail(response)
+                reason = f" ({detail})" if detail else ""
                 raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}: {final_url}{reason}",
-                                 source_id=source_id, url=final_url, status=response.status_code)
+                                 source_id=source_id, url=final_url, status=response.status_code, detail=detail)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise FetchError(f"body of {int(declared):,} bytes exceeds the {limit:,}-byte limit: {final_url}",
@@ -205,9 +206,9 @@ class HttpClient:
                             headers=response.headers, bytes_received=wire_bytes)
 
 
-async def _error_reason(response: httpx.Response) -> str:
+async def _error_detail(response: httpx.Response) -> str:
     """The reason an API put in an error body (X's 401/403 say which access level is
-    missing), as " (...)"; "" for bodies that are not a short JSON explanation."""
+    missing); "" for bodies that are not a short JSON explanation."""
     body = b""
     async for chunk in response.aiter_bytes():
         body += chunk
@@ -220,7 +221,7 @@ async def _error_reason(response: httpx.Response) -> str:
     if not isinstance(document, dict):
         return ""
     reason = document.get("detail") or document.get("title") or document.get("error") or ""
-    return f" ({clean_text(str(reason))[:200]})" if reason else ""
+    return clean_text(str(reason))[:200] if reason else ""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

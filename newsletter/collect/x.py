@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import Settings, SourceConfig
-from ..errors import ParseError, SourceError
+from ..errors import FetchError, ParseError, SourceError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import canonical_url, clean_text, sanitize_html, truncate, x_status
 from . import Fetched
@@ -297,8 +297,16 @@ async def resolve_post(url: str, http: HttpClient, settings: Settings) -> Entry:
         raise NotAnXPost("not an X post URL", url=url)
     parts = urlsplit(url.strip())
     post_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))  # drops ?s=20&t=...
-    response = await http.get(settings.collect.oembed_url, source_id="x-oembed",
-                              params={"url": post_url, "omit_script": "1", "dnt": "true"})
+    try:
+        response = await http.get(settings.collect.oembed_url, source_id="x-oembed",
+                                  params={"url": post_url, "omit_script": "1", "dnt": "true"})
+    except FetchError as e:
+        if e.status != 404:
+            raise
+        # oEmbed's answer for a post it cannot show: say so, not "HTTP 404" and its query string
+        because = f" ({e.detail})" if e.detail else " (deleted, protected or mistyped?)"
+        raise FetchError(f"X shows no public post at {post_url}{because}", source_id="x-oembed",
+                         url=post_url, status=404, detail=e.detail) from e
     return parse_oembed(response.content, url=post_url)
 
 

@@ -7,10 +7,11 @@ base-URL override, exactly as an operator would point them at a mirror.
 from __future__ import annotations
 
 import json
+import os
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import yaml
 
@@ -18,6 +19,7 @@ from ..app import App, build_app
 from ..errors import IssueError
 from ..flows import compose
 from ..store import items as item_store
+from .lookups import arxiv_route, oembed_route
 from .server import Route, SnapshotServer
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -50,6 +52,8 @@ def demo_routes() -> dict[str, Route]:
     routes["/x/2/users/by/username/Twitter"] = Route(json.dumps(X_USER).encode(), "application/json")
     routes["/x/2/users/783214/tweets"] = Route(snapshot("x-api-v2-users-783214-tweets-2022-10.json"),
                                               "application/json")
+    routes["/oembed"] = oembed_route(snapshot)  # add by URL: X posts
+    routes["/arxiv/api/query"] = arxiv_route(snapshot)  # add by URL: arXiv ids
     return routes
 
 
@@ -74,8 +78,13 @@ def demo_config(base_url: str) -> dict:
 
 
 @contextmanager
-def demo_environment(directory: str | Path) -> Iterator[tuple[App, SnapshotServer]]:
-    """Start the snapshot server, write a config pointing at it and build the app on it."""
+def demo_environment(directory: str | Path,
+                     environ: Mapping[str, str] | None = None) -> Iterator[tuple[App, SnapshotServer]]:
+    """Start the snapshot server, write a config pointing at it and build the app on it.
+
+    The environment (default os.environ) counts as for any config, so NEWSLETTER_SMTP_URL
+    and NEWSLETTER_SECRET make the demo's test send work; only the X token is the demo's own,
+    since its X API is the snapshot server (a real token would be handed to it for nothing)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with SnapshotServer(demo_routes()) as server:
@@ -84,7 +93,8 @@ def demo_environment(directory: str | Path) -> Iterator[tuple[App, SnapshotServe
             "# Written by `newsletter demo`: the real collectors pointed at bundled snapshots.\n"
             + yaml.safe_dump(demo_config(server.base_url), allow_unicode=True, sort_keys=False),
             encoding="utf-8")
-        app = build_app(directory / "newsletter.db", config_path, environ={"X_BEARER_TOKEN": "demo-token"})
+        environ = {**(os.environ if environ is None else environ), "X_BEARER_TOKEN": "demo-token"}
+        app = build_app(directory / "newsletter.db", config_path, environ=environ)
         try:
             yield app, server
         finally:

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from typing import Callable
+from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Route:
     hang: float = 0.0  # send headers, then stall this long before the body
     conditional: bool = True  # honour If-None-Match / If-Modified-Since
     stream_bytes: int = 0  # send this many filler bytes, chunked, with no Content-Length
+    # APIs that answer by query (oEmbed's url=, the arXiv API's id_list=): the query's
+    # parameters -> the Route to answer with
+    by_query: Callable[[dict[str, str]], Route] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ class SnapshotServer:
                 route = server.routes.get(parts.path)
                 if route is None:
                     return self._send(404, b"not found", "text/plain", {})
+                if route.by_query:
+                    route = route.by_query(dict(parse_qsl(parts.query)))
                 if route.delay:
                     time.sleep(route.delay)
                 if route.redirect_to:

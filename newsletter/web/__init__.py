@@ -64,11 +64,14 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
 
     @asynccontextmanager
     async def around(starlette: Starlette) -> AsyncIterator[None]:
-        if lifespan is None:
-            yield
-        else:
-            async with lifespan(starlette):
+        try:
+            if lifespan is None:
                 yield
+            else:
+                async with lifespan(starlette):
+                    yield
+        finally:  # here, not after uvicorn returns: on SIGTERM it never returns (see stop_workers)
+            app.stop_workers()
 
     starlette = Starlette(
         routes=[*auth.routes, *pages.routes, *editing.routes, *api.routes, *composer.routes, *composer_api.routes,

@@ -73,8 +73,8 @@ def spawn(tmp_path, *args, profile: str = "plain", env: dict | None = None, sink
 class Running:
     """A long-running command whose stderr is read as it comes."""
 
-    def __init__(self, tmp_path, *args, profile: str = "editor"):
-        self.process = spawn(tmp_path, *args, profile=profile)
+    def __init__(self, tmp_path, *args, profile: str = "editor", **spawn_options):
+        self.process = spawn(tmp_path, *args, profile=profile, **spawn_options)
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
 
