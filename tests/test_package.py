@@ -88,14 +88,15 @@ def test_a_templates_dir_of_ones_own_restyles_the_email_and_keeps_the_rest(tmp_p
     mine = tmp_path / "mine"
     shutil.copytree(TEMPLATES_DIR / "email", mine / "email")
     shipped = (mine / "email" / "issue.txt.j2").read_text(encoding="utf-8")
-    (mine / "email" / "issue.txt.j2").write_text(shipped.replace("{{ v.subject }}", "{{ v.subject }}\n우리 동네 AI 소식",
-                                                                 1), encoding="utf-8")
+    line = "{{ labels.view_in_browser }}: {{ v.web_url }}"
+    (mine / "email" / "issue.txt.j2").write_text(shipped.replace(line, "우리 동네 AI 소식\n" + line, 1),
+                                                 encoding="utf-8")
     app = collected_app(tmp_path, server, newsletter={"templates_dir": "mine"})  # relative to sources.yaml
     try:
         approve_picks(app, PICKS[:2])
         issue = compose.build_issue(app.settings, app.conn, app.clock()).issue
         rendered = compose.render_stored_issue(app.settings, app.conn, issue, app.email)
-        assert rendered.text.splitlines()[1] == "우리 동네 AI 소식"
+        assert "\n우리 동네 AI 소식\n웹에서 보기: " in rendered.text
         assert app.web_static_dir == TEMPLATES_DIR / "web" / "static"  # no web/ of its own: the shipped one
     finally:
         app.close()
