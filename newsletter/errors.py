@@ -58,6 +58,15 @@ class StoreError(NewsletterError):
     pass
 
 
+class DatabaseDamaged(StoreError):
+    """The SQLite file is corrupt or not a database: only a backup brings it back."""
+
+    def __init__(self, path: str, detail: str):
+        self.path, self.detail = path, detail
+        super().__init__(f"the database {path} is damaged ({detail}); restore a backup "
+                         "(`newsletter backup` makes them) or move the file away to start a new one")
+
+
 class SourceError(NewsletterError):
     def __init__(self, message: str, *, source_id: str = "", url: str = ""):
         self.source_id = source_id

@@ -7,6 +7,7 @@ for people and logs go to stderr.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from functools import wraps
 
@@ -14,7 +15,8 @@ import click
 from rich.console import Console
 
 from ..app import DEFAULT_CONFIG, DEFAULT_DB, App, build_app
-from ..errors import ConfigError, NewsletterError
+from ..errors import ConfigError, DatabaseDamaged, NewsletterError
+from ..store import is_damage
 
 err = Console(stderr=True)
 
@@ -31,6 +33,13 @@ def handle_errors(command):
             sys.exit(2)
         except NewsletterError as e:
             err.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
+            sys.exit(1)
+        except sqlite3.Error as e:  # met mid-command: a full disk, or damage quick_check could not see
+            db = click.get_current_context().find_root().obj.get("db", "")
+            if is_damage(e):
+                e = DatabaseDamaged(db, str(e))
+            err.print(f"[red]error:[/] the database {db} refused the work: {e}; what was committed is kept, "
+                      "and running the command again resumes", highlight=False, soft_wrap=True)
             sys.exit(1)
 
     return wrapper

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..errors import SubscriberError
+from ..errors import NewsletterError, SubscriberError
 from ..flows import compose
 from ..flows import send as sending
 from ..flows.roster import (
@@ -221,7 +222,12 @@ def send_command(ctx: click.Context, issue_date, test_to: str | None, dry_run: b
             if outcome.value != "deferred":
                 progress.update(task, advance=1, description=f"{outcome} {delivery.email}")
 
-        report = app.send_issue(issue, force_late=force_late, on_outcome=advance)
+        try:
+            report = app.send_issue(issue, force_late=force_late, on_outcome=advance)
+        except (NewsletterError, sqlite3.Error) as e:
+            if as_json:  # a stopped send still says where it stands (the error itself goes to stderr too)
+                echo_json({**_standing(app, issue), "error": str(e)})
+            raise
     if as_json:
         echo_json(report.as_json())
     for email, reply in report.failures:
@@ -230,3 +236,10 @@ def send_command(ctx: click.Context, issue_date, test_to: str | None, dry_run: b
     err.print(f"issue #{report.number} {report.issue_date} is {report.status}: {c.sent} sent, {c.failed} failed, "
               f"{c.pending} pending ({report.this_run.sent} sent now, {report.this_run.skipped} skipped: "
               "unsubscribed meanwhile)", highlight=False)
+
+
+def _standing(app, issue) -> dict:
+    try:
+        return sending.delivery_report(app.conn, issue).as_json()
+    except sqlite3.Error:  # the database that stopped the send may not answer either
+        return {"date": issue.issue_date.isoformat(), "number": issue.number}

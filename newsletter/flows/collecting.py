@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,14 +14,17 @@ from typing import Awaitable, Callable, Protocol, Sequence
 from ..collect import Fetched
 from ..collect.http import HttpClient
 from ..config import CollectSettings, Settings, SourceConfig
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, SourceError, StoreError
 from ..kinds import KINDS
 from ..model import Entry, FetchOutcome, SourceHealth, SourceKind, SourceResult
 from ..store import items as item_store
 from ..store import runs as run_store
 from ..store import sources as source_store
-from ..store import transaction
+from ..store import is_damage, transaction
 from ..text import item_key
+
+
+log = logging.getLogger(__name__)
 
 
 class Collector(Protocol):
@@ -85,7 +89,10 @@ async def collect_all(settings: Settings, conn: sqlite3.Connection, http: HttpCl
     report = CollectReport(tuple(results))
     outcome = "failed" if report.all_failed else (
         "partial" if any(r.status is FetchOutcome.ERROR for r in results) else "ok")
-    run_store.finish_run(conn, run_id, clock(), outcome=outcome, detail=report.as_json())
+    try:
+        run_store.finish_run(conn, run_id, clock(), outcome=outcome, detail=report.as_json())
+    except sqlite3.Error as e:
+        raise StoreError(f"collect run {run_id} ended ({outcome}) but the database refused to record it: {e}") from e
     return report
 
 
@@ -96,16 +103,31 @@ async def collect_source(source: SourceConfig, settings: Settings, conn: sqlite3
     try:
         fetched = await COLLECTORS[source.kind](source, http, health, settings, clock())
     except SourceError as e:
-        error = str(e) if e.source_id else f"{source.id}: {e}"
-        source_store.record_failure(conn, source.id, kind, clock(), error)
-        return SourceResult(source.id, kind, FetchOutcome.ERROR, error=error)
+        return _failed(conn, source, clock(), str(e) if e.source_id else f"{source.id}: {e}")
     except Exception as e:  # a bug in one collector must not stop the others
-        error = f"{source.id}: internal error: {type(e).__name__}: {e}"
-        source_store.record_failure(conn, source.id, kind, clock(), error)
-        return SourceResult(source.id, kind, FetchOutcome.ERROR, error=error)
+        return _failed(conn, source, clock(), f"{source.id}: internal error: {type(e).__name__}: {e}")
 
+    try:
+        return _store(source, settings, conn, health, fetched, clock())
+    except sqlite3.Error as e:  # a full disk, a damaged file: this source's rows were rolled back
+        damage = " (the database file is damaged: restore a backup)" if is_damage(e) else ""
+        return _failed(conn, source, clock(), f"{source.id}: fetched {len(fetched.listing.entries)} entries "
+                                              f"but could not store them: {e}{damage}")
+
+
+def _failed(conn: sqlite3.Connection, source: SourceConfig, now: datetime, error: str) -> SourceResult:
+    try:
+        source_store.record_failure(conn, source.id, source.kind.value, now, error)
+    except sqlite3.Error:  # the store that failed the source may refuse this too: the result still says it
+        log.exception("%s: could not record the failure in the database", source.id)
+    return SourceResult(source.id, source.kind.value, FetchOutcome.ERROR, error=error)
+
+
+def _store(source: SourceConfig, settings: Settings, conn: sqlite3.Connection, health: SourceHealth,
+           fetched: Fetched, now: datetime) -> SourceResult:
+    """One source's entries, mentions and health in one transaction: all or nothing."""
+    kind = source.kind.value
     listing = fetched.listing
-    now = clock()
     first_collect = health.last_success is None
     with transaction(conn):
         old = backfill(listing.entries, now, settings.collect) if first_collect else []

@@ -1,5 +1,5 @@
 """SQLite, and only here: the schema, and one module per domain (items, sources, runs)."""
 
-from .db import connect, database_file, transaction
+from .db import connect, database_file, is_damage, transaction
 
-__all__ = ["connect", "database_file", "transaction"]
+__all__ = ["connect", "database_file", "is_damage", "transaction"]

@@ -7,18 +7,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import StoreError
+from ..errors import DatabaseDamaged, StoreError
 from .schema import MIGRATIONS
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the database at `path`.
+def connect(path: str | Path, *, check: bool = False) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the database at `path`; with `check`, read it
+    all once (PRAGMA quick_check) so damage is reported at start, not as failing pages.
 
     WAL lets the web app read while a collect writes; the busy timeout makes a second
     writer wait instead of failing. The connection is in autocommit mode: writes that
     belong together go through `transaction`.
     """
     path = Path(path)
+    if path.is_file() and path.stat().st_size == 0:
+        # SQLite would take an empty file for a new database and fill it with empty tables,
+        # hiding that whatever was there is gone.
+        raise DatabaseDamaged(str(path), "an empty file, 0 bytes")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -28,9 +33,24 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 5000")
         conn.execute("PRAGMA synchronous = NORMAL")
         migrate(conn)
-    except (sqlite3.Error, OSError) as e:
+        if check and (verdict := conn.execute("PRAGMA quick_check").fetchone()[0]) != "ok":
+            conn.close()
+            raise DatabaseDamaged(str(path), f"quick_check: {verdict}")
+    except sqlite3.Error as e:
+        if is_damage(e):
+            raise DatabaseDamaged(str(path), str(e)) from e
+        raise StoreError(f"cannot open database {path}: {e}") from e
+    except OSError as e:
         raise StoreError(f"cannot open database {path}: {e}") from e
     return conn
+
+
+def is_damage(error: BaseException) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB: the file itself is broken (not a busy or full disk)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    return (getattr(error, "sqlite_errorname", "") in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+            or "malformed" in str(error) or "not a database" in str(error))
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -70,7 +90,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite ends the transaction itself on some errors (a full disk): a ROLLBACK then
+        # would fail and hide the error that matters.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 

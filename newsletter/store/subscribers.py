@@ -43,11 +43,14 @@ def normalise_address(raw: str) -> Address:
 
     The whole address is lower-cased: the local part is case-sensitive only in theory, and
     treating Foo@ and foo@ as two subscribers would mail one person twice. Local parts must
-    be ASCII (few relays accept SMTPUTF8); internationalised domains are fine.
+    be ASCII (few relays accept SMTPUTF8); internationalised domains are fine. The reserved
+    `.test` domain is allowed, as it is for the sender: a staging setup mails its own test
+    addresses through its own relay. Other special-use names (.localhost, .invalid, .onion,
+    .local) stay refused: no relay delivers there.
     """
     text = (raw or "").strip()
     try:
-        checked = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=False, test_environment=True)
     except EmailNotValidError as e:
         raise SubscriberError(f"not a valid address: {e}", email=text[:200]) from e
     if checked.ascii_email is None:  # only with SMTPUTF8, which is refused above

@@ -16,6 +16,8 @@ Templates and static files live in the top-level templates/web/, so a curator ca
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from contextlib import asynccontextmanager
 from typing import AsyncContextManager, AsyncIterator, Callable
 
@@ -28,6 +30,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from ..app import App
+from ..errors import DatabaseDamaged
+from ..store import is_damage
 from . import (  # the composer page (render issue)  # /runs, /archive, /issues/YYYY-MM-DD/  # public pages, subscribers, sending
     api,
     archive_site,
@@ -44,6 +48,8 @@ from . import (  # the composer page (render issue)  # /runs, /archive, /issues/
 from .core import SecurityHeaders, build_web
 from .send_jobs import SendJobs
 
+log = logging.getLogger(__name__)
+
 MAX_BODY_BYTES = 1024 * 1024  # a commentary is a few sentences; nothing legitimate is bigger
 
 Lifespan = Callable[[Starlette], AsyncContextManager[None]]
@@ -55,6 +61,18 @@ async def _http_error(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": detail}, status_code=status)
     return PlainTextResponse(f"{status} {detail}", status_code=status)
+
+
+async def _database_error(request: Request, error: Exception) -> Response:
+    """A damaged database says so, with the file to restore; any other SQLite error stays a
+    logged 500 like every unexpected error."""
+    if not is_damage(error):
+        raise error
+    message = str(DatabaseDamaged(str(request.app.state.db_path), str(error)))
+    log.error("%s %s: %s", request.method, request.url.path, message)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=500)
+    return PlainTextResponse(f"500 데이터베이스가 손상되었습니다. 백업에서 복원하세요.\n{message}", status_code=500)
 
 
 def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
@@ -79,11 +97,12 @@ def create_web_app(app: App, *, lifespan: Lifespan | None = None) -> Starlette:
                 *public.routes, *subscribers.routes, *composer_send.routes,
                 Mount("/static", StaticFiles(directory=app.web_static_dir), name="static")],
         middleware=[Middleware(SecurityHeaders)],
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, sqlite3.DatabaseError: _database_error},
         lifespan=around,
         max_body_size=MAX_BODY_BYTES,
     )
     starlette.state.web = web
+    starlette.state.db_path = app.db_path
     starlette.state.send_jobs = SendJobs()  # sends started from the composer
     return starlette
 
