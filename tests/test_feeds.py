@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -342,3 +343,32 @@ def test_collect_not_modified():
     assert seen["if-none-match"] == '"v1"' and seen["if-modified-since"] == "Sun, 27 Jul 2025 00:00:00 GMT"
     assert fetched.not_modified and fetched.listing.entries == ()
     assert fetched.etag == '"v1"' and fetched.last_modified == "Sun, 27 Jul 2025 00:00:00 GMT"
+
+
+# --- UTF-16 and UTF-32 without a byte-order mark; Content-Location -----------------------------
+
+KOREAN_FEED = ('<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>연구 소식</title>'
+               '<link>https://lab.example/</link><item><title>언어 모델의 추론</title><link>posts/1</link>'
+               '<description>한국어 요약입니다.</description></item></channel></rss>')
+
+
+@pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le", "utf-32-be", "utf-32-le"])
+def test_utf16_and_utf32_without_a_bom_are_read_from_their_nul_pattern(codec):
+    # as feedparser's corpus has them: the declaration names the encoding, no BOM comes first;
+    # all of those bytes are ASCII, which once made them look like an ASCII document
+    body = KOREAN_FEED.format(encoding=codec.rsplit("-", 1)[0]).encode(codec)
+    assert not body.startswith((codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF32_LE))
+    listing = parse_feed(body, source_id="lab", base_url="https://lab.example/feed.xml", now=NOW)
+    (entry,) = listing.entries
+    assert (entry.title, entry.summary_text, entry.url) == (
+        "언어 모델의 추론", "한국어 요약입니다.", "https://lab.example/posts/1")
+
+
+def test_relative_links_resolve_against_the_content_location_header_as_feedparser_does():
+    body = KOREAN_FEED.format(encoding="utf-8").encode("utf-8")
+    listing = parse_feed(body, source_id="lab", base_url="https://cdn.example/feeds/lab.xml", now=NOW,
+                         headers={"Content-Type": "application/rss+xml", "Content-Location": "https://lab.example/blog/"})
+    assert listing.entries[0].url == "https://lab.example/blog/posts/1"
+    relative = parse_feed(body, source_id="lab", base_url="https://cdn.example/feeds/lab.xml", now=NOW,
+                          headers={"Content-Location": "/mirror/lab.xml"})
+    assert relative.entries[0].url == "https://cdn.example/mirror/posts/1"

@@ -30,6 +30,11 @@ _BOMS = (
     (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
 )
+# Without a BOM, UTF-16 and UTF-32 still show themselves by where the NULs sit around the
+# document's first "<" (feedparser's and the XML spec's appendix F rule). Those bytes are all
+# ASCII, so they must be looked for before anything takes the document for ASCII.
+_NUL_PATTERNS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                 (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
 
@@ -85,7 +90,7 @@ def _script_share(text: str, low: int, high: int) -> float:
 def decode_feed(content: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The text of a feed and the codec it was read with.
 
-    1. A byte-order mark decides. 2. Bytes that are valid UTF-8 are UTF-8, whatever the label:
+    1. A byte-order mark decides, else NULs around the first "<" (UTF-16/32 without one). 2. Bytes that are valid UTF-8 are UTF-8, whatever the label:
     mislabelled UTF-8 (a "windows-1252" prolog on UTF-8 bytes) is the common mistake, while
     real text in another encoding is practically never valid UTF-8 once it has non-ASCII.
     3. The HTTP charset, then the XML declaration, if the bytes decode with it.
@@ -95,6 +100,9 @@ def decode_feed(content: bytes, headers: Mapping[str, str] | None = None) -> tup
         if content.startswith(bom):
             body = content[len(bom):]
             return body.decode(name, _LENIENT if name == "utf-8" else "replace"), name
+    for pattern, name in _NUL_PATTERNS:
+        if content.startswith(pattern):
+            return content.decode(name, "replace"), name
     if content.isascii():  # reads the same under every ASCII-compatible label
         return content.decode("ascii"), "ascii"
     try:
@@ -123,6 +131,8 @@ def parse_feed(content: bytes, *, source_id: str, base_url: str, now: datetime,
         raise ParseError("empty response body, expected an RSS or Atom feed", source_id=source_id)
     text, codec = decode_feed(content, headers)
     headers = {k.lower(): v for k, v in (headers or {}).items()}
+    if headers.get("content-location"):  # where the document says it lives: the base of its relative links
+        base_url = urljoin(base_url, headers["content-location"].strip())
     # We hand feedparser UTF-8 and say so, so it does not second-guess the decoding above.
     # The bytes go in a BytesIO: given bare bytes, feedparser would try them as a file name.
     response_headers = {"content-type": "application/xml; charset=utf-8", "content-location": base_url}
