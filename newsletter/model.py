@@ -110,6 +110,10 @@ class Listing:
     state: Mapping[str, Any] = field(default_factory=dict)
 
 
+# What a mention may say of its item, as `items --json` shows it (mentions[].upvotes, ...).
+MENTION_FIELDS = ("upvotes", "comments", "submitter", "organization")
+
+
 @dataclass(frozen=True)
 class Mention:
     """A source pointing at an item. `meta` is what that source last said of it (Hugging
@@ -120,6 +124,11 @@ class Mention:
     first_seen: datetime
     last_seen: datetime
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def said(self) -> dict[str, Any]:
+        """The MENTION_FIELDS this source gave, for JSON (`mentions[].upvotes`, ...)."""
+        return {name: self.meta[name] for name in MENTION_FIELDS if self.meta.get(name) not in (None, "")}
 
     @property
     def upvotes(self) -> int | None:
