@@ -19,8 +19,11 @@ from newsletter.collect.http import HttpClient
 from newsletter.config import parse_settings
 from newsletter.demo.server import Route
 from newsletter.errors import ParseError, SourceError
+from newsletter.flows.add import add_by_url
 from newsletter.model import ItemKind, SourceHealth
-from support.fixtures import bluesky_feed, bluesky_post_linking, fixture_bytes
+from newsletter.store import items as item_store
+from newsletter.store import transaction
+from support.fixtures import bluesky_feed, bluesky_post_linking, fixture_bytes, paper_entries
 
 FEED = "bluesky/bsky-getAuthorFeed-chriskenny-2025-05-19.body-derived.json"
 HANDLE = "chriskenny.bsky.social"
@@ -210,3 +213,24 @@ def test_a_deleted_pasted_post_is_a_clear_error():
     with pytest.raises(ParseError) as caught:
         parse_thread(gone, url="https://bsky.app/profile/a.bsky.social/post/c")
     assert "no such post" in str(caught.value)
+
+
+def test_add_by_url_makes_one_snapshot_whatever_the_handles_case(server, make_app):
+    view = bluesky_post_linking(PAPER)
+    thread = {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": view["post"]}}
+    server.routes["/xrpc/app.bsky.feed.getPostThread"] = Route(json.dumps(thread).encode(), JSON)
+    app = make_app([{"id": "bsky-lab", "kind": "bluesky", "handle": HANDLE, "api_url": server.url("/xrpc")}])
+
+    def add(url):
+        return asyncio.run(add_by_url(app.desk, app.settings, app.http, url, added_by="지수"))
+
+    first = add("https://bsky.app/profile/chriskenny.bsky.social/post/3lo7irc7njk2p")
+    again = add("https://bsky.app/profile/ChrisKenny.bsky.social/post/3lo7irc7njk2p/")
+    assert first.created and not again.created and again.entry.item.id == first.entry.item.id
+    assert first.entry.item.kind is ItemKind.BLUESKY_POST and first.entry.section == "bluesky"
+    assert len(server.hits("/xrpc/app.bsky.feed.getPostThread")) == 1  # known by its key: no second fetch
+    # the post's link is a mention of the paper it points at, collected or not
+    with transaction(app.conn):  # the paper arrives later, from a listing: the mention is already there
+        item_store.upsert_entries(app.conn, "arxiv-ai", paper_entries(), NOW)
+    paper = item_store.get_item_by_key(app.conn, "arxiv:2407.13623")
+    assert ("manual", first.entry.item.url) in [(m.source_id, m.url) for m in paper.mentions]
