@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -141,3 +142,44 @@ def test_queue_rows_show_hf_upvotes_with_an_accessible_label(editor):
     assert f'id="item-{listed_alone}"' in queue
     row = queue.split(f'id="item-{listed_alone}"', 1)[1].split("</article>", 1)[0]
     assert "HF ▲" not in row
+
+
+def test_a_database_from_before_migration_10_keeps_its_mentions_and_takes_bluesky_posts(tmp_path):
+    import sqlite3
+
+    from newsletter.store.db import _statements, connect
+    from newsletter.store.schema import MIGRATIONS
+    from support.fixtures import paper_entries
+
+    path = tmp_path / "v9.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:9]:  # the file as the program before this one left it
+        if callable(migration):
+            migration(old, _statements)
+        else:
+            for statement in _statements(migration):
+                old.execute(statement)
+    old.execute("PRAGMA user_version = 9")
+    paper = paper_entries()[0]
+    old.execute("INSERT INTO items (key, kind, source_id, url, title, published, first_seen, refreshed) "
+                "VALUES (?, 'paper', 'arxiv-ai', ?, ?, '2024-07-19T00:00:00Z', '2024-07-19T00:00:00Z', "
+                "'2024-07-19T00:00:00Z')", (paper.key, paper.url, paper.title))
+    old.execute("INSERT INTO mentions VALUES (?, 'arxiv-ai', ?, '2024-07-19T00:00:00Z', '2024-07-19T00:00:00Z')",
+                (paper.key, paper.url))
+    old.close()
+
+    conn = connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10
+        (mention,) = item_store.get_item_by_key(conn, paper.key).mentions
+        assert mention.meta == {} and mention.upvotes is None
+        with transaction(conn):
+            upsert_entries(conn, "hf-daily-papers", listing().entries[:1], MORNING)
+            upsert_entries(conn, "bsky-lab", [replace(paper, key="https://bsky.app/profile/a.bsky.social/post/3k",
+                                                      kind=ItemKind.BLUESKY_POST, title="한국어 게시물")], MORNING)
+        assert item_store.get_item_by_key(conn, "https://bsky.app/profile/a.bsky.social/post/3k").kind \
+            is ItemKind.BLUESKY_POST
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
