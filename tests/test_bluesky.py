@@ -23,6 +23,7 @@ from newsletter.flows.add import add_by_url
 from newsletter.model import ItemKind, SourceHealth
 from newsletter.store import items as item_store
 from newsletter.store import transaction
+from newsletter.web.present import seen_lines
 from support.fixtures import bluesky_feed, bluesky_post_linking, fixture_bytes, paper_entries
 
 FEED = "bluesky/bsky-getAuthorFeed-chriskenny-2025-05-19.body-derived.json"
@@ -234,3 +235,4 @@ def test_add_by_url_makes_one_snapshot_whatever_the_handles_case(server, make_ap
         item_store.upsert_entries(app.conn, "arxiv-ai", paper_entries(), NOW)
     paper = item_store.get_item_by_key(app.conn, "arxiv:2407.13623")
     assert ("manual", first.entry.item.url) in [(m.source_id, m.url) for m in paper.mentions]
+    assert "also on Bluesky: @chriskenny.bsky.social" in seen_lines(paper, app.settings)  # as "also on X" reads
