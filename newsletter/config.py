@@ -162,14 +162,14 @@ class SourceConfig:
     name: str
     section: str
     display_name: str = ""  # what readers see ("Mistral AI"), when `name` is the curator's label
-    url: str = ""  # feed URL, arXiv listing base, or an X profile's web URL
+    url: str = ""  # feed URL, arXiv listing base, HF Daily Papers API, or an X profile's web URL
     enabled: bool = True
     categories: tuple[str, ...] = ()  # arxiv
     announce_types: tuple[str, ...] = ("new", "cross")  # arxiv
-    api_url: str = ""  # arxiv API, X API v2 base
-    handle: str = ""  # x
+    api_url: str = ""  # arxiv API, X API v2 base, Bluesky XRPC base
+    handle: str = ""  # x, bluesky
     include_replies: bool = False  # x
-    include_reposts: bool = False  # x
+    include_reposts: bool = False  # x, bluesky
     max_results: int = 50  # x posts per request
 
     @property
@@ -502,8 +502,9 @@ def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
         raise ConfigError("must be an integer from 5 to 100 (the X API's range)", path=where,
                           source_id=source_id, field="max_results")
     handle = string("handle").lstrip("@")
-    if kind is SourceKind.X and not re.fullmatch(r"[A-Za-z0-9_]{1,15}", handle):
-        raise ConfigError(f"not an X handle: {handle!r}", path=where, source_id=source_id, field="handle")
+    if KINDS[kind].handle and not re.fullmatch(KINDS[kind].handle, handle):
+        raise ConfigError(f"not {KINDS[kind].handle_label}: {handle!r}", path=where, source_id=source_id,
+                          field="handle")
 
     return SourceConfig(
         id=source_id,
@@ -511,7 +512,7 @@ def _parse_source(raw: Any, index: int, where: str) -> SourceConfig:
         name=string("name") or source_id,
         display_name=string("display_name"),
         section=string("section") or KINDS[kind].section,
-        url=url("url"),
+        url=url("url") or KINDS[kind].url,
         enabled=flag("enabled", True),
         categories=string_list("categories", ("cs.AI",), ARXIV_CATEGORY_RE) if kind is SourceKind.ARXIV else (),
         announce_types=(string_list("announce_types", ("new", "cross"), ANNOUNCE_TYPES)

@@ -16,12 +16,19 @@ class SourceKind(StrEnum):
     FEED = "feed"
     ARXIV = "arxiv"
     X = "x"
+    HF_PAPERS = "hf_papers"
+    BLUESKY = "bluesky"
 
 
 class ItemKind(StrEnum):
     POST = "post"  # a lab blog post or any feed entry
     PAPER = "paper"  # an arXiv paper
     X_POST = "x_post"  # a post on X
+    BLUESKY_POST = "bluesky_post"  # a post on Bluesky
+
+
+# Posts on a social network: shown as static quotes (author, handle, text, date, link).
+SOCIAL_POSTS = frozenset({ItemKind.X_POST, ItemKind.BLUESKY_POST})
 
 
 class ItemStatus(StrEnum):
@@ -70,6 +77,9 @@ class Entry:
     `summary_text` is its plain-text form. `links` are absolute URLs the entry points at
     (an X post linking a paper): the pipeline turns those into mentions of other items.
     `meta` holds kind-specific data (arXiv version and announce type, X handle, ...).
+    `mention_url` and `mention_meta` are what this source's own mention of the item records
+    when they differ from the item: Hugging Face's paper page and its upvotes for an arXiv
+    paper. Unlike the item's fields they are refreshed by every collect.
     """
 
     key: str
@@ -83,6 +93,8 @@ class Entry:
     published: datetime | None = None
     links: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    mention_url: str = ""
+    mention_meta: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,12 +110,30 @@ class Listing:
     state: Mapping[str, Any] = field(default_factory=dict)
 
 
+# What a mention may say of its item, as `items --json` shows it (mentions[].upvotes, ...).
+MENTION_FIELDS = ("upvotes", "comments", "submitter", "organization")
+
+
 @dataclass(frozen=True)
 class Mention:
+    """A source pointing at an item. `meta` is what that source last said of it (Hugging
+    Face: upvotes, comments, submitter, organization; a post: the author's handle)."""
+
     source_id: str
     url: str
     first_seen: datetime
     last_seen: datetime
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def said(self) -> dict[str, Any]:
+        """The MENTION_FIELDS this source gave, for JSON (`mentions[].upvotes`, ...)."""
+        return {name: self.meta[name] for name in MENTION_FIELDS if self.meta.get(name) not in (None, "")}
+
+    @property
+    def upvotes(self) -> int | None:
+        value = self.meta.get("upvotes")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

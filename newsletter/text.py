@@ -28,6 +28,8 @@ _X_HOSTS = frozenset(
     {"x.com", "www.x.com", "twitter.com", "www.twitter.com", "mobile.twitter.com", "mobile.x.com"}
 )
 _X_STATUS_RE = re.compile(r"^/(?P<handle>i/web|[A-Za-z0-9_]{1,15})/status(?:es)?/(?P<id>\d{1,20})")
+_HF_PAPER_RE = re.compile(rf"^/papers/(?P<id>{_ARXIV_NEW})(?:v\d+)?/?$")
+_BSKY_POST_RE = re.compile(r"^/profile/(?P<actor>[A-Za-z0-9._:%-]{3,253})/post/(?P<rkey>[A-Za-z0-9._~:-]{1,512})/?$")
 
 
 def canonical_url(url: str) -> str:
@@ -93,14 +95,39 @@ def without_tracking(url: str) -> str:
     return urlunsplit(parts._replace(query="&".join(kept)))
 
 
+def bluesky_post(url: str) -> tuple[str, str] | None:
+    """(handle or DID, record key) of a bsky.app post URL, else None."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() not in ("bsky.app", "www.bsky.app"):
+        return None
+    match = _BSKY_POST_RE.match(parts.path)
+    return (match["actor"].lower() if not match["actor"].startswith("did:") else match["actor"],
+            match["rkey"]) if match else None
+
+
+def hf_paper_id(url: str) -> str | None:
+    """The arXiv id of a Hugging Face paper page (huggingface.co/papers/<arXiv id>), else None:
+    that page is about the arXiv paper, so a link to it is a mention of the paper."""
+    parts = urlsplit(url.strip())
+    if (parts.hostname or "").lower() not in ("huggingface.co", "www.huggingface.co", "hf.co"):
+        return None
+    match = _HF_PAPER_RE.match(parts.path)
+    return match["id"] if match else None
+
+
 def item_key(url: str) -> str:
-    """The canonical key of what a URL points at: `arxiv:<id>`, `x:<status id>`, else the canonical URL."""
+    """The canonical key of what a URL points at: `arxiv:<id>` (an arXiv or Hugging Face paper
+    page), `x:<status id>`, else the canonical URL (a Bluesky post's with its handle lower-cased)."""
     found = arxiv_id(url) if "arxiv" in url.lower() else None
     if found:
         return f"arxiv:{found[0]}"
+    if paper := hf_paper_id(url):
+        return f"arxiv:{paper}"
     post = x_status(url)
     if post:
         return f"x:{post[1]}"
+    if skeet := bluesky_post(url):  # handles are case-insensitive; the web app's own form
+        return f"https://bsky.app/profile/{skeet[0]}/post/{skeet[1]}"
     return canonical_url(url)
 
 

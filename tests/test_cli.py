@@ -83,7 +83,7 @@ def test_demo_collects_the_bundled_snapshots_offline(tmp_path):
     report = json.loads(run.stdout)
     statuses = {s["id"]: s["status"] for s in report["sources"]}
     assert set(statuses.values()) == {"ok"}, report
-    assert {"openai", "arxiv-ai", "x-twitter"} <= set(statuses)
+    assert {"openai", "arxiv-ai", "x-twitter", "hf-daily-papers", "bsky-chriskenny"} <= set(statuses)
     assert report["new"] > 1000
     items = json.loads(newsletter(tmp_path, "--db", str(tmp_path / "demo" / "newsletter.db"), "--config",
                                   str(tmp_path / "demo" / "sources.yaml"), "items", "--source", "arxiv-ai",
@@ -99,6 +99,7 @@ def test_demo_collects_the_bundled_snapshots_offline(tmp_path):
         assert "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies" in part
         assert "#토크나이저" in part
     assert '<html lang="ko"' in page and "<strong>어휘 크기</strong>" in page
+    assert "Bluesky에서 보기" in page and "@chriskenny.bsky.social" in text  # a Bluesky post as a static quote
     # the archive is built with the (unsent) demo issue as a preview, linked from its index
     archive = tmp_path / "demo" / "archive"
     assert [link for link in re.findall(r'href="(issues/[\d-]+/index\.html)"', (archive / "index.html").read_text(

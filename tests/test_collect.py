@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,9 @@ from newsletter.store import items as item_store
 from newsletter.store import sources as source_store
 from newsletter.store import transaction
 from support.clock import NOW, fixed_clock
-from support.fixtures import RSS, fixture_bytes
+from support.cli import newsletter
+from support.config import write_config
+from support.fixtures import RSS, bluesky_post_linking, fixture_bytes
 
 OPENAI = "feeds/openai-news-rss-2025-07-28.xml"
 DEEPMIND = "feeds/google-deepmind-blog-rss-2025-07.xml"
@@ -63,18 +66,30 @@ FAILURES = {
     "garbage": (Route(b"\x00\x01 this is not a feed \xff" * 50, "application/octet-stream"), ""),
     "html-page": (Route(b"<!doctype html><html><body><p>Just a page</p></body></html>", "text/html"), ""),
     "hangs": (Route(fixture_bytes(DEEPMIND), RSS, hang=5, conditional=False), "read timeout"),
-    "redirect-loop": (Route(redirect_to="/redirect-loop.xml"), "redirects"),
+    "redirect-loop": (Route(), "redirects"),  # redirect_to: itself, set per kind below
     "oversized": (Route(stream_bytes=3 * 1024 * 1024), "limit"),
     "rate-limited": (Route(b"slow down", status=429, headers={"Retry-After": "120"}), "Retry-After 120"),
 }
 
 
-def test_each_failing_source_is_recorded_and_never_stops_the_others(server, make_app, tmp_path):
+def failing_source(kind: str, name: str, server) -> tuple[dict, str]:
+    """A source of `kind` whose one request goes to /<kind>/<name>..., and that request's path."""
+    base = f"/{kind}/{name}"
+    if kind == "bluesky":
+        return ({"id": name, "kind": kind, "handle": "lab.bsky.social", "api_url": server.url(base)},
+                f"{base}/app.bsky.feed.getAuthorFeed")
+    return {"id": name, "kind": kind, "url": server.url(base)}, base
+
+
+@pytest.mark.parametrize("kind", ["feed", "hf_papers", "bluesky"])
+def test_each_failing_source_is_recorded_and_never_stops_the_others(server, make_app, kind):
     server.routes["/good.xml"] = Route(fixture_bytes(DEEPMIND), RSS)
     sources = [feed("good", server.url("/good.xml"))]
+    paths = {}
     for name, (route, _) in FAILURES.items():
-        server.routes[f"/{name}.xml"] = route
-        sources.append(feed(name, server.url(f"/{name}.xml")))
+        source, paths[name] = failing_source(kind, name, server)
+        server.routes[paths[name]] = replace(route, redirect_to=paths[name]) if name == "redirect-loop" else route
+        sources.append(source)
     app = make_app(sources, read_timeout=0.5, max_body_mb=1)
 
     results = by_id(collect(app))
@@ -89,10 +104,10 @@ def test_each_failing_source_is_recorded_and_never_stops_the_others(server, make
         assert health[name].last_error == results[name].error
     assert health["good"].last_error is None and health["good"].items_last_run == results["good"].new
     # a redirect loop stops at the configured bound, not before or long after
-    assert len(server.hits("/redirect-loop.xml")) == 6
+    assert len(server.hits(paths["redirect-loop"])) == 6
 
     collect(app, "status-500")
-    assert source_store.get_health(app.conn, "status-500", "feed").consecutive_failures == 2
+    assert source_store.get_health(app.conn, "status-500", kind).consecutive_failures == 2
 
 
 def test_retry_after_within_the_cap_is_waited_and_retried(server, make_app):
@@ -195,3 +210,73 @@ def test_arxiv_requests_are_spaced_by_the_configured_interval(server, make_app):
     assert len(arrivals) == 3
     # spaced start to start by the client; the first request's connection setup may eat a little
     assert all(later - earlier >= 0.4 for earlier, later in zip(arrivals, arrivals[1:])), arrivals
+
+
+HF_JUNE = "hf_daily_papers/hf-daily-papers-api-2026-06-12-limit30.json"
+JSON = "application/json; charset=utf-8"
+
+
+def hf_page_featuring(paper_id: str, title: str, *, upvotes: int) -> bytes:
+    """The real June Daily Papers answer with its first entry pointed at another arXiv paper:
+    the shape and the other 29 entries are the recorded ones; id, title, day and votes are ours."""
+    records = json.loads(fixture_bytes(HF_JUNE))
+    paper = records[0]["paper"]
+    paper.update(id=paper_id, title=title, upvotes=upvotes, submittedOnDailyAt="2024-07-19T00:00:00.000Z")
+    return json.dumps(records).encode()
+
+
+def test_arxiv_hf_and_a_bluesky_post_are_one_paper_with_three_mentions_and_its_upvotes(server, tmp_path):
+    title = "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies"
+    server.routes["/rss/cs.CL"] = Route(fixture_bytes(LISTING), RSS)
+    server.routes["/api/daily_papers"] = Route(hf_page_featuring("2407.13623", title, upvotes=123), JSON)
+    post = bluesky_post_linking("https://huggingface.co/papers/2407.13623", "huggingface.co/papers/2407...")
+    server.routes["/xrpc/app.bsky.feed.getAuthorFeed"] = Route(
+        json.dumps({"feed": [post], "cursor": "2025-05-02T18:54:37.956Z"}).encode(), JSON)
+    write_config(tmp_path / "sources.yaml", sources=[
+        {"id": "arxiv-cl", "kind": "arxiv", "categories": ["cs.CL"], "url": server.url("/rss/")},
+        {"id": "hf-daily-papers", "kind": "hf_papers", "url": server.url("/api/daily_papers")},
+        {"id": "bsky-lab", "kind": "bluesky", "handle": "chriskenny.bsky.social", "api_url": server.url("/xrpc")},
+    ])
+    # HF first: the paper is its item before the listing (and the post) join it
+    first = json.loads(newsletter(tmp_path, "collect", "--source", "hf-daily-papers", "--json").stdout)
+    assert first["sources"][0]["status"] == "ok" and first["new"] == 30
+    after = newsletter(tmp_path, "collect", "--json")
+    assert {s["id"]: s["status"] for s in json.loads(after.stdout)["sources"]} == {
+        "arxiv-cl": "ok", "hf-daily-papers": "not_modified", "bsky-lab": "ok"}, after.stderr
+
+    items = json.loads(newsletter(tmp_path, "items", "--json").stdout)
+    (paper,) = [item for item in items if item["key"] == "arxiv:2407.13623"]
+    assert paper["kind"] == "paper" and paper["source"] == "hf-daily-papers" and paper["title"] == title
+    assert paper["url"] == "https://arxiv.org/abs/2407.13623"
+    mentions = {m["source"]: m for m in paper["mentions"]}
+    assert sorted(mentions) == ["arxiv-cl", "bsky-lab", "hf-daily-papers"]
+    assert mentions["hf-daily-papers"] == {
+        "source": "hf-daily-papers", "url": "https://huggingface.co/papers/2407.13623",
+        "seen": mentions["hf-daily-papers"]["seen"], "upvotes": 123, "comments": 2,
+        "submitter": "Rafal Kocielnik", "organization": "California institute of technology"}
+    assert mentions["bsky-lab"]["url"] == "https://bsky.app/profile/chriskenny.bsky.social/post/3lo7irc7njk2p"
+    assert "upvotes" not in mentions["arxiv-cl"] and "upvotes" not in mentions["bsky-lab"]
+    (skeet,) = [item for item in items if item["kind"] == "bluesky_post"]
+    assert skeet["summary"].startswith("어휘 크기에 대한 스케일링 법칙 논문")
+
+    health = {s["id"]: s for s in json.loads(newsletter(tmp_path, "sources", "--json").stdout)}
+    assert health["hf-daily-papers"]["kind"] == "hf_papers" and health["bsky-lab"]["kind"] == "bluesky"
+
+
+def test_upvotes_are_refreshed_and_the_curators_fields_never_are(server, make_app):
+    title = "Scaling Laws with Vocabulary: Larger Models Deserve Larger Vocabularies"
+    server.routes["/api/daily_papers"] = Route(hf_page_featuring("2407.13623", title, upvotes=12), JSON)
+    app = make_app([{"id": "hf-daily-papers", "kind": "hf_papers", "url": server.url("/api/daily_papers")}],
+                   clock=fixed_clock(NOW))
+    collect(app)
+    paper = item_store.get_item_by_key(app.conn, "arxiv:2407.13623")
+    with transaction(app.conn):
+        item_store.annotate(app.conn, paper.id, NOW, commentary="커뮤니티 반응이 뜨거운 논문.", tags=["scaling-law"])
+
+    server.routes["/api/daily_papers"] = Route(hf_page_featuring("2407.13623", "An edited title", upvotes=123), JSON)
+    assert collect(app).results[0].status is FetchOutcome.OK
+    after = item_store.get_item(app.conn, paper.id)
+    (mention,) = after.mentions
+    assert mention.upvotes == 123 and mention.meta["comments"] == 2
+    assert after.commentary == "커뮤니티 반응이 뜨거운 논문." and after.tags == ("scaling-law",)
+    assert after.title == "An edited title"  # HF brought it, so HF's wording is the source's own

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from ..config import Settings
 from ..errors import ArchiveError, IssueError
-from ..model import Issue, IssueStatus, Item, ItemKind, utc_iso
+from ..model import SOCIAL_POSTS, Issue, IssueStatus, Item, utc_iso
 from ..render import ItemView, issue_view, korean_date, ordered, subject_line
 from ..render.context import TITLE_MAX_CHARS, markdown_plain, one_line, preheader_line
 from ..sections import item_source_name
@@ -249,7 +249,7 @@ class Site:
 
     def _item(self, item: Item, view: ItemView) -> ArchiveItem:
         quote = Markup("")
-        if item.kind is ItemKind.X_POST:
+        if item.kind in SOCIAL_POSTS:
             quote = Markup(_INLINE_LINK_STYLE.sub(r"\1>", str(view.quote_html)))
         tags = tuple(TagLink(tag, paths.tag_path(self.slugs[unicodedata.normalize("NFC", tag)])) for tag in item.tags)
         return ArchiveItem(v=view, commentary_html=Markup(markdown_subset(item.commentary)), quote_html=quote,

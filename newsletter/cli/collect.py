@@ -60,7 +60,8 @@ def item_json(item: Item) -> dict:
         "title": item.display_title, "url": item.url, "authors": list(item.authors),
         "summary": item.summary_text, "published": utc_iso(item.published),
         "status": item.status.value, "commentary": item.commentary, "tags": list(item.tags),
-        "mentions": [{"source": m.source_id, "url": m.url, "seen": utc_iso(m.first_seen)}
+        # What the source said of the item rides along: HF's upvotes, comments, submitter, organization.
+        "mentions": [{"source": m.source_id, "url": m.url, "seen": utc_iso(m.first_seen), **m.said}
                      for m in item.mentions],
     }
 

@@ -208,7 +208,7 @@ class HttpClient:
 
 async def _error_detail(response: httpx.Response) -> str:
     """The reason an API put in an error body (X's 401/403 say which access level is
-    missing); "" for bodies that are not a short JSON explanation."""
+    missing, Bluesky's 400 that a profile is not found); "" for bodies that are not a short JSON explanation."""
     body = b""
     async for chunk in response.aiter_bytes():
         body += chunk
@@ -220,7 +220,8 @@ async def _error_detail(response: httpx.Response) -> str:
         return ""
     if not isinstance(document, dict):
         return ""
-    reason = document.get("detail") or document.get("title") or document.get("error") or ""
+    # XRPC (Bluesky) puts the words in "message" beside an "error" code such as InvalidRequest.
+    reason = document.get("detail") or document.get("title") or document.get("message") or document.get("error") or ""
     return clean_text(str(reason))[:200] if reason else ""
 
 

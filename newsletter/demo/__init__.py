@@ -27,6 +27,9 @@ RSS = "application/rss+xml; charset=utf-8"
 # account id, which is what the recorded /2/users/783214/tweets response belongs to.
 X_USER = {"data": {"id": "783214", "name": "Twitter", "username": "Twitter"}}
 ARXIV_CATEGORIES = "cs.CL+cs.LG+cs.AI"
+HF_SNAPSHOT = "hf-daily-papers-api-2026-06-12-limit30.json"
+BLUESKY_SNAPSHOT = "bsky-getAuthorFeed-chriskenny-2025-05-19.body-derived.json"
+BLUESKY_HANDLE = "chriskenny.bsky.social"  # the account the recorded feed page belongs to
 
 FEEDS = {
     # id: (name, snapshot); the community feeds' readers see the lab's own name (DISPLAY_NAMES)
@@ -54,6 +57,8 @@ def demo_routes() -> dict[str, Route]:
                                               "application/json")
     routes["/oembed"] = oembed_route(snapshot)  # add by URL: X posts
     routes["/arxiv/api/query"] = arxiv_route(snapshot)  # add by URL: arXiv ids
+    routes["/hf/api/daily_papers"] = Route(snapshot(HF_SNAPSHOT), "application/json")
+    routes["/bsky/xrpc/app.bsky.feed.getAuthorFeed"] = Route(snapshot(BLUESKY_SNAPSHOT), "application/json")
     return routes
 
 
@@ -68,6 +73,10 @@ def demo_config(base_url: str) -> dict:
                     "api_url": f"{base_url}/arxiv/api/query", "section": "papers"})
     sources.append({"id": "x-twitter", "kind": "x", "name": "@Twitter", "handle": "Twitter",
                     "api_url": f"{base_url}/x/2", "section": "x"})
+    sources.append({"id": "hf-daily-papers", "kind": "hf_papers", "name": "Hugging Face Daily Papers",
+                    "url": f"{base_url}/hf/api/daily_papers", "section": "papers"})
+    sources.append({"id": "bsky-chriskenny", "kind": "bluesky", "name": "@chriskenny.bsky.social",
+                    "handle": BLUESKY_HANDLE, "api_url": f"{base_url}/bsky/xrpc", "section": "bluesky"})
     return {
         "newsletter": {"title": "AI 뉴스 (데모)", "timezone": "Asia/Seoul",
                        "site_url": "http://127.0.0.1:8000", "contact": "demo@example.com",
@@ -119,6 +128,10 @@ DEMO_PICKS = (
     ("newest from x-twitter",
      "트윗 하나에 여러 종류의 미디어를 섞어 올릴 수 있게 되었다는 공지. 데모용 X 게시물 예시입니다.",
      "x, 데모"),
+    ("newest from bsky-chriskenny",
+     "Bluesky에서 본 연구자의 소식. X와 같은 정적 인용으로 실리며, 글에 담긴 링크는 해당 항목에 "
+     "\"Bluesky에서도\" 언급으로 붙습니다.",
+     "bluesky, 데모"),
 )
 
 

@@ -1,6 +1,7 @@
-"""Add by hand: the curator pastes an X post URL, an arXiv id or URL, or any web page.
+"""Add by hand: the curator pastes an X or Bluesky post URL, an arXiv id or URL, or any web page.
 
-X posts become static snapshots through the collectors' oEmbed resolver, papers come from
+X posts become static snapshots through the collectors' oEmbed resolver, Bluesky posts
+through the configured (else the public) AppView's getPostThread, papers come from
 the configured arXiv API, other pages give their metadata (collect/page.py), fetched only
 through the address guard (collect/guard.py).
 """
@@ -13,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..collect import arxiv, x
+from ..collect import arxiv, bluesky, x
 from ..collect.guard import GuardedTransport, check_address
 from ..collect.http import HttpClient
 from ..collect.page import parse_page
@@ -25,7 +26,7 @@ from ..sections import MANUAL_SOURCE
 from ..store import transaction
 from ..store.items import annotate, existing_keys, get_item_by_key, upsert_entries
 from ..store.queue import QueueEntry
-from ..text import arxiv_id, item_key, x_status
+from ..text import arxiv_id, bluesky_post, item_key, x_status
 from .collecting import linked_mentions
 from .curate import Curation
 
@@ -55,6 +56,9 @@ async def _fetch_entry(settings: Settings, http: HttpFactory, url: str, added_by
     if x_status(url):
         async with http(None) as api:  # the configured oEmbed endpoint
             return await x.resolve_post(url, api, settings)
+    if bluesky_post(url):
+        async with http(None) as api:  # the configured XRPC base, not a pasted address
+            return await bluesky.resolve_post(url, api, settings)
     allow_private = settings.web.allow_private_urls
     await check_address(url, allow_private)
     async with http(GuardedTransport(allow_private)) as client:

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from ..config import Settings
 from ..errors import ConfigError, RenderError
-from ..model import UNSUBSCRIBE_PLACEHOLDER, Issue, Item, ItemKind
+from ..model import SOCIAL_POSTS, UNSUBSCRIBE_PLACEHOLDER, Issue, Item, ItemKind
 from ..sections import item_source_name, section_of, source_name  # noqa: F401 (render's API)
 from ..text import markdown_subset, truncate, without_tracking
 
@@ -226,7 +226,7 @@ def ordered(issue: Issue, items: Sequence[Item], settings: Settings) -> list[Ite
 
 def item_view(item: Item, settings: Settings) -> ItemView:
     zone = settings.newsletter.zone
-    if item.kind is ItemKind.X_POST:  # a post keeps its line breaks
+    if item.kind in SOCIAL_POSTS:  # a post keeps its line breaks
         summary_full = "\n".join(one_line(line) for line in item.summary_text.strip().splitlines())
     else:
         summary_full = one_line(item.summary_text)
@@ -249,7 +249,7 @@ def item_view(item: Item, settings: Settings) -> ItemView:
         return ItemView(**common, authors=authors_line(item.authors, settings.render.authors_shown),
                         category=one_line(str(meta.get("primary_category") or "")),
                         pdf_url=absolute_url(str(meta.get("pdf_url") or "")))
-    if item.kind is ItemKind.X_POST:
+    if item.kind in SOCIAL_POSTS:
         handle = one_line(str(meta.get("handle") or ""))
         return ItemView(**common, authors="", handle=handle,
                         author_name=one_line(str(meta.get("author_name") or handle)),

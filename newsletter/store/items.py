@@ -39,10 +39,13 @@ WHERE items.source_id = excluded.source_id AND items.status != 'published'
                   WHERE issue_items.item_id = items.id AND issues.status != 'draft')
 """
 
+# A mention's numbers (HF upvotes) are the source's latest word, so they are replaced; a
+# mention that says nothing this time ('{}', a link from a post) keeps what it had.
 _MENTION = """
-INSERT INTO mentions (item_key, source_id, url, first_seen, last_seen)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (item_key, source_id, url) DO UPDATE SET last_seen = excluded.last_seen
+INSERT INTO mentions (item_key, source_id, url, first_seen, last_seen, meta)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (item_key, source_id, url) DO UPDATE SET last_seen = excluded.last_seen,
+    meta = CASE WHEN excluded.meta = '{}' THEN mentions.meta ELSE excluded.meta END
 """
 
 
@@ -68,8 +71,9 @@ def upsert_entries(conn: sqlite3.Connection, source_id: str, entries: Sequence[E
         }
         for entry in entries
     ))
-    mentions = [(entry.key, source_id, entry.url, stamp, stamp) for entry in entries]
-    mentions += [(key, source_id, url, stamp, stamp) for key, url in extra_mentions]
+    mentions = [(entry.key, source_id, entry.mention_url or entry.url, stamp, stamp,
+                 json.dumps(dict(entry.mention_meta), ensure_ascii=False, default=str)) for entry in entries]
+    mentions += [(key, source_id, url, stamp, stamp, "{}") for key, url in extra_mentions]
     conn.executemany(_MENTION, mentions)
     return len(set(keys) - known)
 
@@ -151,7 +155,8 @@ def _hydrate(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[Item]:
                 key_chunk):
             mentions.setdefault(row["item_key"], []).append(Mention(
                 source_id=row["source_id"], url=row["url"],
-                first_seen=parse_utc(row["first_seen"]), last_seen=parse_utc(row["last_seen"])))
+                first_seen=parse_utc(row["first_seen"]), last_seen=parse_utc(row["last_seen"]),
+                meta=json.loads(row["meta"])))
     return [
         Item(
             id=row["id"], key=row["key"], kind=ItemKind(row["kind"]), source_id=row["source_id"],

@@ -89,11 +89,13 @@ CREATE INDEX runs_by_job ON runs (job, started DESC);
 # Migrations 2-7, one module each beside this one: 2 the editor (users, drafts, picks,
 # full-text search), 3 issues, 4 subscribers and deliveries, 5 source alerts, 6 the email
 # an issue was sent as, 7 the ranker's scores, 8 "done for today" and the backfill window
-# (a Python step: it widens a CHECK constraint), 9 model drafts.
+# (a Python step: it widens a CHECK constraint), 9 model drafts, 10 what a mention says
+# (HF upvotes) and Bluesky posts (a Python step too).
 from .schema_drafts import DRAFTS_V9  # noqa: E402
 from .schema_editor import EDITOR_V2  # noqa: E402
 from .schema_issues import ISSUES_V3  # noqa: E402
 from .schema_mail import MAIL_V4  # noqa: E402
+from .schema_mentions import mentions_v10  # noqa: E402
 from .schema_ops import OPS_V5  # noqa: E402
 from .schema_rank import RANK_V7  # noqa: E402
 from .schema_snapshot import SNAPSHOT_V6  # noqa: E402
@@ -101,4 +103,4 @@ from .schema_triage import triage_v8  # noqa: E402
 
 # A migration is SQL, or a function of (connection, statement splitter) for what SQL cannot say.
 MIGRATIONS: tuple = (SCHEMA_V1, EDITOR_V2, ISSUES_V3, MAIL_V4, OPS_V5, SNAPSHOT_V6, RANK_V7, triage_v8,
-                     DRAFTS_V9)
+                     DRAFTS_V9, mentions_v10)

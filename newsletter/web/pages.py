@@ -22,7 +22,7 @@ from ..store.queue import STATUS_FILTERS, QueueEntry, queue_page, waiting_count
 from .auth import curator_page
 from .core import current_path, local_path, render, web_of
 from .params import page_number, parse_filter
-from .present import seen_lines, short_summary
+from .present import hf_upvotes, seen_lines, short_summary
 
 PER_PAGE = 50
 NOTICES = {
@@ -50,6 +50,7 @@ def card(web, entry: QueueEntry, drafted: set[int] | None = None) -> dict:
     return {"entry": entry, "item": item, "byline": byline(item, web.settings),
             "source": item_source_name(item, web.settings), "seen": seen_lines(item, web.settings),
             "summary": short_summary(item), "has_draft": bool(drafted and item.id in drafted),
+            "hf_upvotes": hf_upvotes(item),
             "related": item.related}
 
 

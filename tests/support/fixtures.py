@@ -3,6 +3,8 @@ loopback SnapshotServer (the conftest `server` fixture)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -48,3 +50,27 @@ def serve_fixtures(server) -> list[dict]:
         {"id": "x-twitter", "kind": "x", "name": "@Twitter", "handle": "Twitter", "api_url": server.url("/2"),
          "section": "x"},
     ]
+
+
+BSKY_FEED = "bluesky/bsky-getAuthorFeed-chriskenny-2025-05-19.body-derived.json"
+
+
+def bluesky_feed() -> dict:
+    return json.loads(fixture_bytes(BSKY_FEED))
+
+
+def bluesky_post_linking(url: str, label: str = "arxiv.org/abs/2407...") -> dict:
+    """The real feed's link-card post (feed[4]) with Korean text linking `url`: the record's
+    shape is the recorded one (facets, external card, metrics); only the words and the link
+    target are ours. Facet offsets count UTF-8 bytes, so Hangul before the link tests them."""
+    view = copy.deepcopy(bluesky_feed()["feed"][4])
+    record = view["post"]["record"]
+    before = "어휘 크기에 대한 스케일링 법칙 논문, 꼭 읽어 보세요:\n\n"
+    record["text"] = before + label
+    start = len(before.encode("utf-8"))
+    record["facets"] = [{"features": [{"$type": "app.bsky.richtext.facet#link", "uri": url}],
+                         "index": {"byteStart": start, "byteEnd": start + len(label.encode("utf-8"))}}]
+    record["langs"] = ["ko"]
+    record["embed"]["external"]["uri"] = url
+    view["post"]["embed"]["external"].update(uri=url, title="Scaling Laws with Vocabulary")
+    return view
