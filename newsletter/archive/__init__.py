@@ -14,7 +14,8 @@ What it writes (every link relative to the page it is on; see paths.py):
     search/data.js, part-NNNN.js    the index, JSON in script files, 50 issues a part
     feed.xml, sitemap.xml           absolute URLs on newsletter.site_url
     static/                         archive.css, search.js, favicon.svg from templates/archive/static/
-    .archive-manifest.json          what the last build wrote (see build.py)
+    .archive-manifest.json          what the last build wrote (see build.py); the app never serves
+                                    names starting with a dot
 
 To serve it from the web app (Starlette):
 
