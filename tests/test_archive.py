@@ -19,7 +19,7 @@ import feedparser
 import pytest
 
 from newsletter.flows import compose
-from newsletter.archive import MANIFEST, build_archive, pages, tag_slug
+from newsletter.archive import MANIFEST, build_archive, pages, paths, search, tag_slug
 from newsletter.demo.server import SnapshotServer
 from newsletter.errors import ArchiveError, IssueError
 from newsletter.render import web_url
@@ -191,6 +191,32 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     repaired = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert repaired.written == ("issues/2024-07-18/index.html",)
     assert (out / "CNAME").read_text() == "news.example.com\n"
+
+
+def test_a_new_issue_rewrites_the_search_files_of_its_own_block_only(fresh_app, tmp_path, monkeypatch):
+    app, out = fresh_app, tmp_path / "site"
+    monkeypatch.setattr(paths, "SEARCH_PART_ISSUES", 2)  # issues 1-2 fill a block; issue 3 starts the next
+    build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    assert len(list((out / "search/b0001").iterdir())) == search.SEALED_BUCKETS
+    assert len(list((out / "search/b0002").iterdir())) == search.OPEN_BUCKETS
+    sealed = {p.name: p.stat().st_mtime_ns for p in (out / "search/b0001").iterdir()}
+
+    publish(app, date(2024, 7, 20), [("", "openai", 1, "토크나이저 없이 바이트를 바로 읽는 모델", "바이트")])
+    filled = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    searched = {path for path in filled.written if path.startswith("search/")}
+    # block 2 is full now: spread over more buckets, once; block 1 is left as it was
+    assert len({path for path in searched if path.startswith("search/b0002/")}) <= search.SEALED_BUCKETS
+    assert len(list((out / "search/b0002").iterdir())) == search.SEALED_BUCKETS
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "search/b0001").iterdir()} == sealed
+    assert not any(path.startswith(("search/b0001/", "search/docs/2024-07-1")) for path in searched)
+
+    publish(app, date(2024, 7, 21), [("", "openai", 2, "에이전트 이야기", "에이전트")])
+    added = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    searched = {path for path in added.written if path.startswith("search/")}
+    assert {"search/data.js", "search/docs/2024-07-21-1.js"} < searched
+    assert len(searched) <= 2 + search.OPEN_BUCKETS and all(
+        path.startswith("search/b0003/") for path in searched - {"search/data.js", "search/docs/2024-07-21-1.js"})
+    assert added.deleted == ()
 
 
 def test_a_busy_tag_is_paged_from_its_oldest_items_so_old_pages_stay_as_they_are(fresh_app, tmp_path, monkeypatch):

@@ -298,12 +298,14 @@ class Site:
     def search_index(self) -> SearchIndex:
         """The search index (search.py) over titles, commentary as plain text and tags, each
         NFKC-normalised and without link targets."""
+        def items(archived: ArchivedIssue) -> list[SearchItem]:
+            return [SearchItem(item.id, _searchable(_title(item)), _searchable(markdown_plain(item.commentary)),
+                               _searchable(" ".join(item.tags))) for item in archived.items]
+
         issues = [SearchIssue(link=paths.relative_url(paths.SEARCH_PAGE, a.path), number=a.issue.number,
                               date=a.issue.issue_date.isoformat(), date_label=korean_date(a.issue.issue_date),
-                              preview=a.preview, fingerprint=a.fingerprint,
-                              items=tuple(SearchItem(item.id, _searchable(_title(item)),
-                                                     _searchable(markdown_plain(item.commentary)),
-                                                     _searchable(" ".join(item.tags))) for item in a.items))
+                              preview=a.preview, fingerprint=a.fingerprint, count=len(a.items),
+                              make_items=lambda a=a: items(a))
                   for a in self.issues]
         return SearchIndex(issues, self.generator, _digest)
 

@@ -93,7 +93,12 @@ class SearchIssue:
     date_label: str
     preview: bool
     fingerprint: str  # of everything it is made from
-    items: tuple[SearchItem, ...]
+    count: int  # of items
+    make_items: Callable[[], Sequence[SearchItem]]  # called only when a file of it is rendered
+
+    @cached_property
+    def items(self) -> tuple[SearchItem, ...]:
+        return tuple(self.make_items())
 
 
 def encode_postings(postings: dict[int, int]) -> list[int] | str:
@@ -140,13 +145,12 @@ def block_buckets(items: Sequence[SearchItem], buckets: int) -> dict[int, tuple[
     by_character: dict[str, dict[int, int]] = {}
     for number, item in enumerate(items):
         for field, text in ((TITLE, item.title), (TEXT, item.text), (TAGS, item.tags)):
-            for token in tokens(text):
-                for character in token:
-                    seen = by_character.setdefault(character, {})
-                    seen[number] = seen.get(number, 0) | field
-                if len(token) > 1:
-                    seen = by_token.setdefault(token, {})
-                    seen[number] = seen.get(number, 0) | field
+            words = set(tokens(text))
+            for key, into in ((words, by_token), (set("".join(words)), by_character)):
+                for token in key:
+                    if into is by_character or len(token) > 1:
+                        seen = into.setdefault(token, {})
+                        seen[number] = seen.get(number, 0) | field
     filed: dict[int, tuple[dict, dict]] = {}
     for token in sorted(by_token):
         encoded = encode_postings(by_token[token])
@@ -213,7 +217,7 @@ class SearchIndex:
                               lambda number=number, bucket=bucket: self.bucket(number, bucket)))
             for issue in block:
                 inputs = self.digest(self.generator, issue.fingerprint)
-                for chunk in range(max(1, -(-len(issue.items) // DOC_ITEMS))):
+                for chunk in range(max(1, -(-issue.count // DOC_ITEMS))):
                     files.append((paths.search_doc_path(issue.date, chunk), inputs,
                                   lambda issue=issue, chunk=chunk: self.doc(issue, chunk)))
         return files
@@ -229,7 +233,7 @@ class SearchIndex:
     def data(self) -> bytes:
         blocks = [{"dir": paths.search_block_dir(number), "v": self.block_inputs[number][:10],
                    "buckets": self.bucket_count(block),
-                   "issues": [[issue.date, issue.number, len(issue.items)] for issue in block]}
+                   "issues": [[issue.date, issue.number, issue.count] for issue in block]}
                   for number, block in self.blocks.items()]
         document = json.dumps({"blocks": blocks}, ensure_ascii=False, separators=(",", ":"))
         return f"window.ARCHIVE_SEARCH={document};\n".encode("utf-8")
