@@ -87,7 +87,7 @@ def query_bytes(out: Path, query: str) -> tuple[int, int]:
     """(bytes, results) of what the search page downloads for `query` with an empty cache: the
     page, its stylesheet, script and icon, data.js, one bucket per block and word, and the
     files of the issues of the first page of results (what static/search.js loads)."""
-    from newsletter.archive import search
+    from newsletter.archive import paths, search
 
     files = [out / "search" / "index.html", out / "search" / "data.js", *(out / "static").iterdir()]
     data = out / "search" / "data.js"
@@ -105,8 +105,8 @@ def query_bytes(out: Path, query: str) -> tuple[int, int]:
             title_words = sum(1 for found in per_word if found[number] & search.TITLE)
             issue, position = places[number]
             hits.append((-title_words, -issue[1], position, issue[0]))
-    issues = {hit[3] for hit in sorted(hits)[:PAGE]}
-    files += [out / "search" / "docs" / f"{day}.js" for day in issues]
+    shown = {paths.search_doc_path(day, position // search.DOC_ITEMS) for _, _, position, day in sorted(hits)[:PAGE]}
+    files += [out / path for path in shown]
     return sum(path.stat().st_size for path in set(files)), len(hits)
 
 
