@@ -13,7 +13,9 @@
               messages), same run; peak RSS preparing and sending to 100,000 (fresh process).
     archive   the static archive of 500 sent issues of 20 items (Korean commentary, ~200 tags):
               seconds of a full build into an empty directory, and of the rebuild after one
-              more issue is sent (only changed files rewritten).
+              more issue is sent (only changed files rewritten); then grown to 1,000 issues, the
+              kilobytes a search downloads (page, script, index files), the largest and the
+              median of ten Korean and English queries, against the old one-piece index.
     rank      the queue's ranker on real daily arXiv listings (--data DIR, default
               ../shared/fixtures/ranking/dev) against one curator's picks: recall@20/50, nDCG@50,
               first hit, with arxiv-sanity-lite's SVM measured in the same run; ms per day, peak RSS.

@@ -19,7 +19,7 @@ import feedparser
 import pytest
 
 from newsletter.flows import compose
-from newsletter.archive import MANIFEST, build_archive, pages, tag_slug
+from newsletter.archive import MANIFEST, build_archive, pages, paths, search, tag_slug
 from newsletter.demo.server import SnapshotServer
 from newsletter.errors import ArchiveError, IssueError
 from newsletter.render import web_url
@@ -134,33 +134,34 @@ def test_the_sitemap_lists_the_index_issues_and_tags_with_absolute_urls(archived
     assert len(locations) == len(set(locations)) == 2 + 3 + 10
 
 
-def search_index(out: Path) -> tuple[list[str], list[dict]]:
-    """(the part links data.js lists, the parts as JSON)."""
-    listing = read(out, "search/data.js")
-    assert listing.startswith("window.ARCHIVE_SEARCH={") and listing.endswith("};\n")
-    links = json.loads(listing.removeprefix("window.ARCHIVE_SEARCH=").removesuffix(";\n"))["parts"]
-    parts = []
-    for link in links:
-        script = read(out / "search", link.split("?")[0])
-        assert script.startswith("window.ARCHIVE_SEARCH_PARTS.push({") and script.endswith("});\n")
-        parts.append(json.loads(script.removeprefix("window.ARCHIVE_SEARCH_PARTS.push(").removesuffix(");\n")))
-    return links, parts
+def loaded(out: Path, relative: str):
+    """The data of a search index file: a script calling window.ARCHIVE_SEARCH_LOADED(name, data)."""
+    script = read(out, relative)
+    name = relative.removeprefix("search/").removesuffix(".js")
+    assert script.startswith(f'window.ARCHIVE_SEARCH_LOADED("{name}",') and script.endswith(");\n")
+    return json.loads(script.removeprefix(f'window.ARCHIVE_SEARCH_LOADED("{name}",').removesuffix(");\n"))
 
 
 def test_the_search_index_holds_titles_commentary_and_tags_without_link_targets(archived):
     app, out, _ = archived
-    links, (part,) = search_index(out)
-    assert re.fullmatch(r"\.\./search/part-0001\.js\?v=[0-9a-f]{10}", links[0])
-    assert [issue[0] for issue in part["issues"]] == [
-        "../issues/2024-07-19/index.html", "../issues/2024-07-18/index.html", "../issues/2024-07-17/index.html"]
-    assert part["issues"][1][1:] == [2, "2024년 7월 18일 (목)", HOSTILE_SUBJECT, 0]
+    listing = read(out, "search/data.js")
+    assert listing.startswith("window.ARCHIVE_SEARCH={") and listing.endswith("};\n")
+    (block,) = json.loads(listing.removeprefix("window.ARCHIVE_SEARCH=").removesuffix(";\n"))["blocks"]
+    assert block["dir"] == "b0001" and re.fullmatch(r"[0-9a-f]{10}", block["v"]) and block["buckets"] == 32
+    assert block["issues"] == [["2024-07-17", 1, 2], ["2024-07-18", 2, 2], ["2024-07-19", 3, 1]]
+    assert len(list((out / "search" / "b0001").iterdir())) == 32
+
+    doc = loaded(out, "search/docs/2024-07-17-1.js")
+    assert doc["link"] == "../issues/2024-07-17/index.html" and doc["number"] == 1 and doc["preview"] == 0
+    assert doc["date"] == "2024년 7월 17일 (수)"
     paper = item_id(app, "arxiv:2407.13623")
-    (entry,) = [row for row in part["items"] if row[1] == paper]
-    assert entry[0] == 2 and entry[2].startswith("Scaling Laws with Vocabulary")
-    assert entry[3].startswith("연산량에 따라 최적의 어휘 크기가") and "https://" not in entry[3]
-    assert entry[4] == "scaling-law 토크나이저"
-    assert len(part["items"]) == sum(len(picks) for picks in ISSUES.values())
-    assert "</script>" not in read(out, "search/part-0001.js")  # the hostile subject cannot close a script
+    (entry,) = [row for row in doc["items"] if row[0] == paper]
+    assert entry[1].startswith("Scaling Laws with Vocabulary")
+    assert entry[2].startswith("연산량에 따라 최적의 어휘 크기가") and "https://" not in entry[2]
+    assert entry[3] == "scaling-law 토크나이저"
+    for path in (out / "search").rglob("*.js"):  # the hostile subject and title cannot close a script
+        assert "</script" not in path.read_text(encoding="utf-8"), path
+    assert not (out / "search" / "part-0001.js").exists()
 
 
 def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, tmp_path):
@@ -173,9 +174,13 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     late = item_id(app, source="openai", nth=1)
     publish(app, date(2024, 7, 20), [("", "openai", 1, "토크나이저 없이 바이트를 바로 읽는 모델", f"{TOKENIZER}, 바이트")])
     report = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
-    assert set(report.written) == {"issues/2024-07-20/index.html", "index.html", "feed.xml", "sitemap.xml",
-                                   "search/data.js", "search/part-0001.js", "tags/index.html",
-                                   f"tags/{TOKENIZER}/index.html", "tags/바이트/index.html"}
+    search = {path for path in report.written if path.startswith("search/")}
+    assert set(report.written) - search == {"issues/2024-07-20/index.html", "index.html", "feed.xml", "sitemap.xml",
+                                            "tags/index.html", f"tags/{TOKENIZER}/index.html", "tags/바이트/index.html"}
+    # of the search index: the list of blocks, the new issue's file and some of its block's 32 buckets
+    assert {"search/data.js", "search/docs/2024-07-20-1.js"} < search
+    assert all(re.fullmatch(r"search/b0001/[0-9a-f]{3}\.js", path) for path in search - {
+        "search/data.js", "search/docs/2024-07-20-1.js"})
     assert report.deleted == () and report.unchanged == report.files - len(report.written)
     assert f"#item-{late}" in read(out, "tags/바이트/index.html")
     assert len(re.findall(r"issues/[\d-]+/index.html#item-", read(out, f"tags/{TOKENIZER}/index.html"))) == 2
@@ -186,6 +191,32 @@ def test_a_rebuild_after_one_new_issue_rewrites_only_what_it_changes(fresh_app, 
     repaired = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
     assert repaired.written == ("issues/2024-07-18/index.html",)
     assert (out / "CNAME").read_text() == "news.example.com\n"
+
+
+def test_a_new_issue_rewrites_the_search_files_of_its_own_block_only(fresh_app, tmp_path, monkeypatch):
+    app, out = fresh_app, tmp_path / "site"
+    monkeypatch.setattr(paths, "SEARCH_PART_ISSUES", 2)  # issues 1-2 fill a block; issue 3 starts the next
+    build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    assert len(list((out / "search/b0001").iterdir())) == search.SEALED_BUCKETS
+    assert len(list((out / "search/b0002").iterdir())) == search.OPEN_BUCKETS
+    sealed = {p.name: p.stat().st_mtime_ns for p in (out / "search/b0001").iterdir()}
+
+    publish(app, date(2024, 7, 20), [("", "openai", 1, "토크나이저 없이 바이트를 바로 읽는 모델", "바이트")])
+    filled = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    searched = {path for path in filled.written if path.startswith("search/")}
+    # block 2 is full now: spread over more buckets, once; block 1 is left as it was
+    assert len({path for path in searched if path.startswith("search/b0002/")}) <= search.SEALED_BUCKETS
+    assert len(list((out / "search/b0002").iterdir())) == search.SEALED_BUCKETS
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "search/b0001").iterdir()} == sealed
+    assert not any(path.startswith(("search/b0001/", "search/docs/2024-07-1")) for path in searched)
+
+    publish(app, date(2024, 7, 21), [("", "openai", 2, "에이전트 이야기", "에이전트")])
+    added = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
+    searched = {path for path in added.written if path.startswith("search/")}
+    assert {"search/data.js", "search/docs/2024-07-21-1.js"} < searched
+    assert len(searched) <= 2 + search.OPEN_BUCKETS and all(
+        path.startswith("search/b0003/") for path in searched - {"search/data.js", "search/docs/2024-07-21-1.js"})
+    assert added.deleted == ()
 
 
 def test_a_busy_tag_is_paged_from_its_oldest_items_so_old_pages_stay_as_they_are(fresh_app, tmp_path, monkeypatch):
@@ -229,7 +260,8 @@ def test_a_preview_is_marked_kept_out_of_feed_and_sitemap_and_deleted_when_dropp
     assert (out / "tags/미리보기-전용/index.html").is_file()
 
     dropped = build_archive(app.conn, app.settings, out, app.clock(), templates=app.archive_templates)
-    assert set(dropped.deleted) == {"issues/2024-07-22/index.html", "tags/미리보기-전용/index.html"}
+    assert set(dropped.deleted) == {"issues/2024-07-22/index.html", "tags/미리보기-전용/index.html",
+                                    "search/docs/2024-07-22-1.js"}  # the preview is no longer searched
     assert not (out / "issues/2024-07-22").exists() and not (out / "tags/미리보기-전용").exists()
     assert "2024-07-22" not in read(out, "index.html")
     manifest = json.loads(read(out, MANIFEST))

@@ -93,6 +93,19 @@ def test_the_archive_is_public_at_slash_archive_and_the_emails_web_link_leads_th
         assert client.get("/issues/20240719/").status_code == 404
 
 
+def test_the_archive_builds_own_files_are_not_served(editor):
+    ed = editor()
+    sent_issue(ed.app)
+    ed.app.build_archive()
+    assert (ed.app.archive_dir / ".archive-manifest.json").is_file()  # it is there, on disk...
+    with ed.client() as client:
+        for path in ("/archive/.archive-manifest.json", "/archive/%2Earchive-manifest.json", "/archive/.archive.lock",
+                     "/archive/issues/../.archive-manifest.json"):
+            answer = client.get(path)  # ...but the public gets no list of every file, previews included
+            assert answer.status_code == 404 and "sha256" not in answer.text, path
+        assert client.get("/archive/index.html").status_code == 200
+
+
 def test_the_runs_page_is_in_the_editors_nav(editor, browser):
     ed = editor()
     ed.app.jobs.send(ISSUE_DAY)

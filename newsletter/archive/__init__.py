@@ -10,11 +10,14 @@ What it writes (every link relative to the page it is on; see paths.py):
     tags/index.html                 every tag, the most used first
     tags/<tag>/index.html           a tag's newest items (a Hangul tag keeps its name); older
                                     ones of a busy tag on tags/<tag>/page-N.html
-    search/index.html               client-side search over titles, commentary and tags:
-    search/data.js, part-NNNN.js    the index, JSON in script files, 50 issues a part
+    search/index.html               client-side search over titles, commentary and tags (any
+                                    substring: "모델" finds "모델을"), over a sharded index:
+    search/data.js, bNNNN/XXX.js,   the blocks of 50 issues, each a set of buckets a query word
+    search/docs/DATE-N.js           reads one of, and what results show, 5 items a file (search.py)
     feed.xml, sitemap.xml           absolute URLs on newsletter.site_url
     static/                         archive.css, search.js, favicon.svg from templates/archive/static/
-    .archive-manifest.json          what the last build wrote (see build.py)
+    .archive-manifest.json          what the last build wrote (see build.py); the app never serves
+                                    names starting with a dot
 
 To serve it from the web app (Starlette):
 

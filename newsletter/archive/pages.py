@@ -10,7 +10,6 @@ changed (see build.py). Pages reuse the email's views (render.issue_view) and wo
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import sqlite3
 import unicodedata
@@ -33,6 +32,7 @@ from ..store import issues as issue_store
 from ..store import items as item_store
 from ..text import markdown_subset
 from . import paths
+from .search import SearchIndex, SearchIssue, SearchItem
 
 FEED_ISSUES = 20  # the newest sent issues in feed.xml; the index and sitemap list them all
 TAG_PAGE_ITEMS = 100  # a tag's older items come in pages of this many (see Site.tag_pages)
@@ -190,11 +190,8 @@ class Site:
     def outputs(self) -> list[Output]:
         always = [Output(paths.INDEX, None, self.index), Output(paths.FEED, None, self.feed),
                   Output(paths.SITEMAP, None, self.sitemap), Output(paths.TAGS_INDEX, None, self.tags_index),
-                  Output(paths.SEARCH_DATA, None, self.search_data),
                   Output(paths.SEARCH_PAGE, self.generator, self.search_page)]
-        parts = [Output(paths.search_part_path(number), self.search_part_inputs[number],
-                        lambda part=part: self.search_part(part))
-                 for number, part in self.search_parts.items()]
+        search = [Output(path, inputs, render) for path, inputs, render in self.search_index.planned()]
         statics = [Output(f"{paths.STATIC}/{name}", None, lambda body=body: body)
                    for name, body in self.statics.items()]
         issues = []
@@ -213,7 +210,7 @@ class Site:
                 inputs = _digest(self.generator, tag, page.path, page.older, page.number, total,
                                  self._preview_only(tag), shown)
                 tags.append(Output(page.path, inputs, lambda tag=tag, page=page: self.tag_page(tag, page)))
-        return always + parts + statics + issues + tags
+        return always + search + statics + issues + tags
 
     # -- pages --
     def _page(self, template: str, path: str, **context) -> bytes:
@@ -297,40 +294,20 @@ class Site:
         return self._page("search.html.j2", paths.SEARCH_PAGE, noindex=True,
                           canonical=paths.public_url(self.settings, paths.SEARCH_PAGE))
 
-    # The search index is JSON in script files, which the search page loads with <script src>:
-    # that works from a static host, under /archive and from disk alike (browsers refuse
-    # fetch() on file:// pages). It comes in parts of SEARCH_PART_ISSUES issues by number, so
-    # a new issue rewrites only the newest part and browsers keep the others cached; data.js
-    # lists the parts, each with the fingerprint of its content in its URL.
     @cached_property
-    def search_parts(self) -> dict[int, list[ArchivedIssue]]:
-        parts: dict[int, list[ArchivedIssue]] = {}
-        for archived in self.issues:
-            parts.setdefault((archived.issue.number - 1) // paths.SEARCH_PART_ISSUES, []).append(archived)
-        return parts
+    def search_index(self) -> SearchIndex:
+        """The search index (search.py) over titles, commentary as plain text and tags, each
+        NFKC-normalised and without link targets."""
+        def items(archived: ArchivedIssue) -> list[SearchItem]:
+            return [SearchItem(item.id, _searchable(_title(item)), _searchable(markdown_plain(item.commentary)),
+                               _searchable(" ".join(item.tags))) for item in archived.items]
 
-    @cached_property
-    def search_part_inputs(self) -> dict[int, str]:
-        return {number: _digest(self.generator, [a.fingerprint for a in part])
-                for number, part in self.search_parts.items()}
-
-    def search_data(self) -> bytes:
-        links = [f"{paths.relative_url(paths.SEARCH_PAGE, paths.search_part_path(number))}?v={inputs[:10]}"
-                 for number, inputs in self.search_part_inputs.items()]
-        return _script("window.ARCHIVE_SEARCH", {"parts": links})
-
-    def search_part(self, part: list[ArchivedIssue]) -> bytes:
-        """Per issue: [link from the search page, number, date, subject, preview]; per item:
-        [issue index in this part, item id, title, commentary as plain text, tags]. Text is
-        NFKC-normalised; the script lower-cases it."""
-        issues, items = [], []
-        for position, archived in enumerate(part):
-            issues.append([paths.relative_url(paths.SEARCH_PAGE, archived.path), archived.issue.number,
-                           korean_date(archived.issue.issue_date), subject_line(archived.issue, self.settings),
-                           int(archived.preview)])
-            items += [[position, item.id, _searchable(_title(item)), _searchable(markdown_plain(item.commentary)),
-                       _searchable(" ".join(item.tags))] for item in archived.items]
-        return _script("window.ARCHIVE_SEARCH_PARTS.push", {"issues": issues, "items": items}, call=True)
+        issues = [SearchIssue(link=paths.relative_url(paths.SEARCH_PAGE, a.path), number=a.issue.number,
+                              date=a.issue.issue_date.isoformat(), date_label=korean_date(a.issue.issue_date),
+                              preview=a.preview, fingerprint=a.fingerprint, count=len(a.items),
+                              make_items=lambda a=a: items(a))
+                  for a in self.issues]
+        return SearchIndex(issues, self.generator, _digest)
 
     def feed(self) -> bytes:
         sent = [a for a in self.issues if not a.preview][:FEED_ISSUES]
@@ -359,12 +336,6 @@ class Site:
 
 def _title(item: Item) -> str:
     return one_line(item.display_title, TITLE_MAX_CHARS) or "(제목 없음)"
-
-
-def _script(target: str, data: object, *, call: bool = False) -> bytes:
-    document = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    document = document.replace("</", "<\\/")  # could close a <script> if someone ever inlined it
-    return (f"{target}({document});\n" if call else f"{target}={document};\n").encode("utf-8")
 
 
 def _day(issue: Issue) -> str:

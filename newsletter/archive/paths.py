@@ -26,7 +26,7 @@ SITEMAP = "sitemap.xml"
 TAGS_INDEX = "tags/index.html"
 SEARCH_PAGE = "search/index.html"
 SEARCH_DATA = "search/data.js"
-SEARCH_PART_ISSUES = 50  # issues per part of the search index, by issue number
+SEARCH_PART_ISSUES = 50  # issues per block of the search index, by issue number (see search.py)
 STATIC = "static"
 
 # Characters a tag keeps in its directory name: letters of any script (Hangul included),
@@ -61,8 +61,16 @@ def tag_slug(tag: str) -> str:
     return f"{slug.rstrip('-.')}-{digest}" if slug else f"tag-{digest}"
 
 
-def search_part_path(part: int) -> str:
-    return f"search/part-{part + 1:04d}.js"
+def search_block_dir(block: int) -> str:
+    return f"b{block + 1:04d}"
+
+
+def search_bucket_path(block: int, bucket: int) -> str:
+    return f"search/{search_block_dir(block)}/{bucket:03x}.js"
+
+
+def search_doc_path(issue_iso_date: str, chunk: int) -> str:
+    return f"search/docs/{issue_iso_date}-{chunk + 1}.js"
 
 
 def tag_path(slug: str) -> str:

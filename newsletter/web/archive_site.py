@@ -2,7 +2,8 @@
 served at /archive, and the email's "view in browser" link.
 
     /archive/...                 app.archive_dir (index.html for a directory); until the first
-                                 build, a 404 that says how to build it
+                                 build, a 404 that says how to build it; the build's own files
+                                 (.archive-manifest.json, its lock and temporary files) are 404
     /issues/YYYY-MM-DD/          (settings.newsletter.site_url + this is the email's web link)
                                  -> /archive/issues/YYYY-MM-DD/index.html
 """
@@ -25,13 +26,18 @@ ARCHIVE_PREFIX = "/archive"
 
 class ArchiveFiles:
     """StaticFiles over the archive directory; before the archive exists, a plain 404 rather
-    than StaticFiles' error about a missing directory."""
+    than StaticFiles' error about a missing directory. Names starting with a dot are the
+    build's bookkeeping, never pages: the manifest lists every file with its hash and what it
+    was made from (previews included), so it stays private."""
 
     def __init__(self, directory: Path):
         self.directory = directory
         self.files = StaticFiles(directory=directory, html=True, check_dir=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(part.startswith(".") for part in scope["path"].split("/")):
+            await PlainTextResponse("404 not found", status_code=404)(scope, receive, send)
+            return
         if scope["type"] == "http" and not self.directory.is_dir():
             response = PlainTextResponse("404 the archive has not been built yet: it is built after each "
                                          "scheduled send, or by `newsletter archive build`", status_code=404)

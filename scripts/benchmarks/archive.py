@@ -1,7 +1,10 @@
-"""archive: a full build of 500 issues of 20 items, then an incremental one."""
+"""archive: a full build of 500 issues of 20 items, then an incremental one; then the archive
+grown to 1,000 issues and what one search query downloads there, against the old design."""
 
 from __future__ import annotations
 
+import json
+import statistics
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -65,6 +68,69 @@ def add_sent_issues(app, first_day, issues: int, per_issue: int, offset: int, no
                 item_store.set_status(app.conn, item_id, ItemStatus.PUBLISHED, now)
 
 
+# Queries a reader types: Korean words (particles and compounds around them in the text),
+# English words, two-word searches, a tag.
+QUERIES = ("모델", "스케일링 법칙", "재현성", "토크나이저", "#언어모델", "에이전트 평가", "tokenizer", "Scaling",
+           "language models", "reasoning")
+
+
+PAGE = 20  # results shown at first (static/search.js)
+
+
+def _loaded(path: Path):
+    """The data of an index file (a script calling window.ARCHIVE_SEARCH_LOADED(name, data))."""
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text[text.index(",") + 1:text.rindex(")")])
+
+
+def query_bytes(out: Path, query: str) -> tuple[int, int]:
+    """(bytes, results) of what the search page downloads for `query` with an empty cache: the
+    page, its stylesheet, script and icon, data.js, one bucket per block and word, and the
+    files of the issues of the first page of results (what static/search.js loads)."""
+    from newsletter.archive import paths, search
+
+    files = [out / "search" / "index.html", out / "search" / "data.js", *(out / "static").iterdir()]
+    data = out / "search" / "data.js"
+    blocks = json.loads(data.read_text(encoding="utf-8").removeprefix("window.ARCHIVE_SEARCH=").removesuffix(";\n"))
+    words = list(dict.fromkeys(w.lstrip("#") for w in search.normalised(query).split() if w.lstrip("#")))
+    hits = []
+    for block in blocks["blocks"]:
+        places = [(issue, position) for issue in block["issues"] for position in range(issue[2])]
+        per_word = []
+        for word in words:
+            bucket = out / "search" / block["dir"] / f"{search.bucket_of(search.key_of(word), block['buckets']):03x}.js"
+            files.append(bucket)
+            per_word.append(search.lookup(_loaded(bucket), word))
+        for number in set.intersection(*(set(found) for found in per_word)) if per_word else ():
+            title_words = sum(1 for found in per_word if found[number] & search.TITLE)
+            issue, position = places[number]
+            hits.append((-title_words, -issue[1], position, issue[0]))
+    shown = {paths.search_doc_path(day, position // search.DOC_ITEMS) for _, _, position, day in sorted(hits)[:PAGE]}
+    files += [out / path for path in shown]
+    return sum(path.stat().st_size for path in set(files)), len(hits)
+
+
+def old_design_bytes(app, now: datetime) -> int:
+    """What every query downloaded before the index was sharded: data.js and every part of
+    50 issues ([link, number, date, subject, preview] per issue, [issue, id, title,
+    commentary, tags] per item), made again in that format from the same issues."""
+    from newsletter.archive.pages import Site, gather
+    from newsletter.render import subject_line
+
+    archived = gather(app.conn, app.settings)
+    subjects = {a.issue.issue_date.isoformat(): subject_line(a.issue, app.settings) for a in archived}
+    index = Site(app.settings, archived, app.archive_templates, now).search_index
+    total = 0
+    for number, block in index.blocks.items():
+        issues, items = [], []
+        for position, issue in enumerate(block):
+            issues.append([issue.link, issue.number, issue.date_label, subjects[issue.date], int(issue.preview)])
+            items += [[position, i.id, i.title, i.text, i.tags] for i in issue.items]
+        part = json.dumps({"issues": issues, "items": items}, ensure_ascii=False, separators=(",", ":"))
+        total += len(f"window.ARCHIVE_SEARCH_PARTS.push({part});\n".encode("utf-8")) + 60  # + its line in data.js
+    return total
+
+
 def bench_archive() -> dict:
     from datetime import date
 
@@ -90,15 +156,29 @@ def bench_archive() -> dict:
             started, cpu = time.perf_counter(), time.process_time()
             incremental = build_archive(app.conn, app.settings, out, now, templates=app.archive_templates)
             incremental_s, incremental_cpu = time.perf_counter() - started, time.process_time() - cpu
-            search_kb = sum(part.stat().st_size for part in (out / "search").glob("*.js")) / 1024
+            search_written = [path for path in incremental.written if path.startswith("search/")]
+            add_sent_issues(app, date.fromordinal(first_day.toordinal() + 501), 499, 20, 501 * 20, now)
+            grown = build_archive(app.conn, app.settings, out, now, templates=app.archive_templates)
+            search_kb = sum(p.stat().st_size for p in (out / "search").rglob("*.js")) / 1024
+            measured = {query: query_bytes(out, query) for query in QUERIES}
+            old_kb = old_design_bytes(app, now) / 1024
         finally:
             app.close()
-    assert len(full.issues) == 500 and len(incremental.issues) == 501, (len(full.issues), len(incremental.issues))
+    assert len(full.issues) == 500 and len(incremental.issues) == 501 and len(grown.issues) == 1000
+    per_query = sorted(size / 1024 for size, _ in measured.values())
     log(f"archive of 500 issues x 20 items: full build {full_s:.2f} s ({full_cpu:.2f} s CPU; {full.files} files, "
         f"{full.tags} tags); after one more issue {incremental_s:.2f} s ({incremental_cpu:.2f} s CPU; "
-        f"{len(incremental.written)} files written); search index {search_kb:.0f} KB")
+        f"{len(incremental.written)} files written, {len(search_written)} of the search index)")
+    for query, (size, results) in measured.items():
+        log(f"  search at 1,000 issues: {query!r}: {size / 1024:.0f} KB downloaded, {results} results")
+    log(f"search at 1,000 issues: {max(per_query):.0f} KB per query at most (median {statistics.median(per_query):.0f}) "
+        f"of an index of {search_kb:.0f} KB on disk; the old design downloaded all of its {old_kb:.0f} KB")
     # the CPU figures tell a slow machine from a busy one
     return {"full_build_s": round(full_s, 3), "incremental_s": round(incremental_s, 3),
             "full_build_cpu_s": round(full_cpu, 3), "incremental_cpu_s": round(incremental_cpu, 3),
             "files": full.files, "incremental_written": len(incremental.written),
-            "search_index_kb": round(search_kb)}
+            "incremental_search_written": len(search_written),
+            # the largest of QUERIES; the old design downloaded its whole index for any query
+            "search_kb_per_query_1000": round(max(per_query)), "search_kb_per_query_1000_median": round(
+                statistics.median(per_query)), "search_kb_per_query_1000_old_design": round(old_kb),
+            "search_index_kb_1000": round(search_kb)}
