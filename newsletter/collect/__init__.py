@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
+from ..errors import ParseError
 from ..kinds import WORKER_PARSERS
 from ..model import Listing
 
@@ -28,6 +30,21 @@ class Fetched:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+
+
+def load_json(content: bytes, source_id: str) -> object:
+    """An API answer's JSON document; ParseError naming the source if it is not JSON."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+        raise ParseError(f"not valid JSON: {e}", source_id=source_id) from e
+
+
+def load_json_object(content: bytes, source_id: str) -> dict:
+    doc = load_json(content, source_id)
+    if not isinstance(doc, dict):
+        raise ParseError("expected a JSON object", source_id=source_id)
+    return doc
 
 
 T = TypeVar("T")

@@ -14,7 +14,6 @@ failed source. Parsers take bytes and return data.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from ..errors import ParseError, SourceError
 from ..kinds import KINDS
 from ..model import Entry, ItemKind, Listing, SourceHealth, SourceKind
 from ..text import bluesky_post, clean_text, item_key, sanitize_html, truncate
-from . import Fetched
+from . import Fetched, load_json_object
 from .http import HttpClient
 
 TITLE_LIMIT = 120
@@ -219,12 +218,7 @@ def _time(value: str) -> datetime | None:
 
 
 def _load(content: bytes, source_id: str) -> dict:
-    try:
-        doc = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise ParseError(f"not valid JSON: {e}", source_id=source_id) from e
-    if not isinstance(doc, dict):
-        raise ParseError("expected a JSON object", source_id=source_id)
+    doc = load_json_object(content, source_id)
     if doc.get("error") and "feed" not in doc and "thread" not in doc:  # XRPC's error shape
         raise ParseError(f"{doc['error']}: {clean_text(str(doc.get('message') or ''))[:200]}", source_id=source_id)
     return doc

@@ -11,7 +11,6 @@ collect (store/items.py), the item's curator fields never.
 from __future__ import annotations
 
 import html
-import json
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +19,7 @@ from ..config import Settings, SourceConfig
 from ..errors import ParseError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import arxiv_id, clean_text, sanitize_html
-from . import Fetched
+from . import Fetched, load_json
 from .http import HttpClient
 
 PAPER_PAGE = "https://huggingface.co/papers/{}"
@@ -29,10 +28,7 @@ PAPER_PAGE = "https://huggingface.co/papers/{}"
 def parse_daily_papers(content: bytes, *, source_id: str) -> Listing:
     """A Listing of the papers in one Daily Papers API answer. An entry that names no arXiv
     paper (HF also lists papers of its own) or is malformed is skipped with a note."""
-    try:
-        doc = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise ParseError(f"not valid JSON: {e}", source_id=source_id) from e
+    doc = load_json(content, source_id)
     if isinstance(doc, dict) and doc.get("error"):  # HF's error shape: {"error": "..."}
         raise ParseError(f"Hugging Face API error: {clean_text(str(doc['error']))[:200]}", source_id=source_id)
     if not isinstance(doc, list):

@@ -9,7 +9,6 @@ it points at.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections import Counter
 from dataclasses import replace
@@ -22,7 +21,7 @@ from ..config import Settings, SourceConfig
 from ..errors import FetchError, ParseError, SourceError
 from ..model import Entry, ItemKind, Listing, SourceHealth
 from ..text import canonical_url, clean_text, sanitize_html, truncate, x_status
-from . import Fetched
+from . import Fetched, load_json_object
 from .http import HttpClient
 
 TITLE_LIMIT = 120
@@ -50,7 +49,7 @@ class _Segment(NamedTuple):
 
 def parse_user(content: bytes, *, source_id: str) -> dict[str, str]:
     """id, name and username from GET /2/users/by/username/{handle}."""
-    doc = _load(content, source_id)
+    doc = load_json_object(content, source_id)
     data = doc.get("data")
     if not isinstance(data, dict) or not data.get("id") or not data.get("username"):
         raise ParseError(_api_errors(doc) or "no user in the answer", source_id=source_id)
@@ -61,7 +60,7 @@ def parse_user(content: bytes, *, source_id: str) -> dict[str, str]:
 def parse_posts(content: bytes, *, source_id: str, handle: str, include_replies: bool = False,
                 include_reposts: bool = False) -> Listing:
     """A Listing of X_POST entries from GET /2/users/{id}/tweets (or any v2 tweet payload)."""
-    doc = _load(content, source_id)
+    doc = load_json_object(content, source_id)
     data = doc.get("data")
     if data is None:
         # Partial errors may come beside data; errors alone mean the request failed.
@@ -259,7 +258,7 @@ class _EmbedReader(HTMLParser):
 
 def parse_oembed(content: bytes, *, url: str) -> Entry:
     """A static snapshot of one post from publish.x.com/oembed's JSON."""
-    doc = _load(content, "x-oembed")
+    doc = load_json_object(content, "x-oembed")
     if not isinstance(doc.get("html"), str):
         raise ParseError("oEmbed answer has no html", source_id="x-oembed", url=url)
     reader = _EmbedReader()
@@ -337,16 +336,6 @@ def _entry(post_id: str, handle: str, name: str, segments: list[_Segment], publi
 def _on_x(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return any(host == d or host.endswith("." + d) for d in _X_DOMAINS)
-
-
-def _load(content: bytes, source_id: str) -> dict:
-    try:
-        doc = json.loads(content)
-    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
-        raise ParseError(f"not valid JSON: {e}", source_id=source_id) from e
-    if not isinstance(doc, dict):
-        raise ParseError("expected a JSON object", source_id=source_id)
-    return doc
 
 
 def _api_errors(doc: dict) -> str:

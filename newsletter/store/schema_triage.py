@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .schema_edit import widen_check
+
 _OLD_CHECK = "'snoozed', 'published'))"
 _NEW_CHECK = "'snoozed', 'published', 'dismissed', 'seen'))"
 
@@ -43,18 +45,7 @@ INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 
 
 def triage_v8(conn: sqlite3.Connection, statements) -> None:
-    # items.status gains two values. Widening a CHECK leaves every stored row valid, so the
-    # table is not rebuilt (which would mean dropping the tables that reference it): SQLite's
-    # documented way for such changes edits the stored schema and bumps schema_version
-    # (https://www.sqlite.org/lang_altertable.html, "otheralter").
-    version = conn.execute("PRAGMA schema_version").fetchone()[0]
-    conn.execute("PRAGMA writable_schema = ON")
-    conn.execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'items'",
-                 (_OLD_CHECK, _NEW_CHECK))
-    conn.execute(f"PRAGMA schema_version = {version + 1}")
-    conn.execute("PRAGMA writable_schema = OFF")
-    stored = conn.execute("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'items'").fetchone()[0]
-    if _NEW_CHECK not in stored:  # the rollback of this transaction leaves the file as it was
-        raise sqlite3.DatabaseError("migration 8: items.status CHECK constraint not found as expected")
+    # items.status gains two values
+    widen_check(conn, table="items", old=_OLD_CHECK, new=_NEW_CHECK, migration=8)
     for statement in statements(_SQL):
         conn.execute(statement)
