@@ -33,7 +33,7 @@ def in_thread(coroutine):
     return result["value"]
 
 
-def test_demo_adds_x_posts_and_arxiv_papers_by_url_offline(tmp_path):
+def test_demo_adds_x_posts_bluesky_posts_and_arxiv_papers_by_url_offline(tmp_path):
     with demo_environment(tmp_path / "demo", environ={}) as (app, _):
         in_thread(app.collect())
         add_curator(app)
@@ -58,9 +58,16 @@ def test_demo_adds_x_posts_and_arxiv_papers_by_url_offline(tmp_path):
             assert old_style.status_code == 201 and old_style.json()["item"]["title"].startswith(
                 "Frequency of Hot Jupiters and Very Hot Jupiters")
 
+            skeet = add("https://bsky.app/profile/chriskenny.bsky.social/post/3lof7sovfok2h")
+            assert skeet.status_code == 201, skeet.text
+            assert skeet.json()["item"]["kind"] == "bluesky_post"
+            assert skeet.json()["item"]["url"] == "https://bsky.app/profile/chriskenny.bsky.social/post/3lof7sovfok2h"
+
             # what the snapshots do not hold gets a sentence, not a status code and a query string
             for missing, says in (("https://x.com/someone/status/1234567890123456789", "X shows no public post"),
-                                  ("2501.00001", "no arXiv answer for 2501.00001")):
+                                  ("2501.00001", "no arXiv answer for 2501.00001"),
+                                  ("https://bsky.app/profile/chriskenny.bsky.social/post/3lpjz2qbqjk2k",
+                                   "Bluesky shows no post")):
                 answer = add(missing)
                 assert answer.status_code == 502
                 error = answer.json()["error"]

@@ -22,7 +22,7 @@ from typing import Any, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from ..config import Settings, SourceConfig
-from ..errors import ParseError, SourceError
+from ..errors import FetchError, ParseError, SourceError
 from ..kinds import KINDS
 from ..model import Entry, ItemKind, Listing, SourceHealth, SourceKind
 from ..text import bluesky_post, clean_text, item_key, sanitize_html, truncate
@@ -301,8 +301,15 @@ async def resolve_post(url: str, http: HttpClient, settings: Settings) -> Entry:
     if not found:
         raise NotABlueskyPost("not a Bluesky post URL", url=url)
     actor, rkey = found
-    response = await http.get(api_url(settings).rstrip("/") + "/app.bsky.feed.getPostThread",
-                              source_id="bluesky-post", headers={"Accept": "application/json"},
-                              params={"uri": f"at://{actor}/app.bsky.feed.post/{rkey}", "depth": "0",
-                                      "parentHeight": "0"})
+    try:
+        response = await http.get(api_url(settings).rstrip("/") + "/app.bsky.feed.getPostThread",
+                                  source_id="bluesky-post", headers={"Accept": "application/json"},
+                                  params={"uri": f"at://{actor}/app.bsky.feed.post/{rkey}", "depth": "0",
+                                          "parentHeight": "0"})
+    except FetchError as e:
+        if e.status not in (400, 404):  # XRPC answers a missing post 400 NotFound
+            raise
+        because = f" ({e.detail})" if e.detail else " (deleted or mistyped?)"
+        raise FetchError(f"Bluesky shows no post at {url}{because}", source_id="bluesky-post", url=url,
+                         status=e.status, detail=e.detail) from e
     return parse_thread(response.content, url=url)

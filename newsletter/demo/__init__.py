@@ -19,7 +19,7 @@ from ..app import App, build_app
 from ..errors import IssueError
 from ..flows import compose
 from ..store import items as item_store
-from .lookups import arxiv_route, oembed_route
+from .lookups import arxiv_route, bluesky_thread_route, oembed_route
 from .server import Route, SnapshotServer
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -59,6 +59,7 @@ def demo_routes() -> dict[str, Route]:
     routes["/arxiv/api/query"] = arxiv_route(snapshot)  # add by URL: arXiv ids
     routes["/hf/api/daily_papers"] = Route(snapshot(HF_SNAPSHOT), "application/json")
     routes["/bsky/xrpc/app.bsky.feed.getAuthorFeed"] = Route(snapshot(BLUESKY_SNAPSHOT), "application/json")
+    routes["/bsky/xrpc/app.bsky.feed.getPostThread"] = bluesky_thread_route(snapshot, BLUESKY_SNAPSHOT)  # add by URL
     return routes
 
 

@@ -1,4 +1,5 @@
-"""The demo's answers for "add by URL": X posts through oEmbed, papers through the arXiv API.
+"""The demo's answers for "add by URL": X posts through oEmbed, papers through the arXiv API,
+Bluesky posts through getPostThread.
 
 Both answer from recorded real payloads (see snapshots/SOURCES.md) and, for a post or a
 paper the snapshots do not hold, with a 404 whose JSON says so and names what they do hold,
@@ -109,5 +110,23 @@ def arxiv_route(snapshot: Callable[[str], bytes]) -> Route:
             return Route(answers[ids[0]], "application/atom+xml; charset=utf-8")
         held = [i for i in answers if i.encode() in answers[i]]  # the ids with a paper in their answer
         return _not_held(f"arXiv answer for {', '.join(ids)[:40] or 'that query'}", held)
+
+    return Route(by_query=answer)
+
+
+# --- Bluesky (app.bsky.feed.getPostThread) ------------------------------------------------
+def bluesky_thread_route(snapshot: Callable[[str], bytes], feed_snapshot: str) -> Route:
+    """A post of the recorded getAuthorFeed page in getPostThread's answer: the feed's
+    `post` objects are the same PostView a thread carries, laid into threadViewPost."""
+    posts = {item["post"]["uri"].rsplit("/", 1)[-1]: item["post"]
+             for item in json.loads(snapshot(feed_snapshot))["feed"] if "reason" not in item}
+    held = [f"https://bsky.app/profile/{post['author']['handle']}/post/{rkey}" for rkey, post in posts.items()]
+
+    def answer(query: dict[str, str]) -> Route:
+        rkey = query.get("uri", "").rsplit("/", 1)[-1]
+        if rkey in posts:
+            thread = {"$type": "app.bsky.feed.defs#threadViewPost", "post": posts[rkey], "replies": []}
+            return Route(json.dumps({"thread": thread}).encode(), JSON)
+        return _not_held("answer for this post", held)
 
     return Route(by_query=answer)
