@@ -8,6 +8,7 @@ text SQLite gives for a full disk): disk-full itself cannot be aimed at one sour
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
 
 from newsletter.store import connect
@@ -16,6 +17,7 @@ from support.cli import cli_runner, newsletter
 from support.config import write_config
 from support.fixtures import serve_fixtures
 from support.smtp import SmtpSink
+from support.web import login
 
 send = cli_runner("mail")
 FULL = "database or disk is full"
@@ -110,3 +112,22 @@ def test_a_damaged_or_emptied_database_is_named_not_silently_replaced(tmp_path, 
     run = newsletter(tmp_path, "items")
     assert run.returncode == 1 and "an empty file, 0 bytes" in run.stderr and "restore a backup" in run.stderr
     assert db.stat().st_size == 0  # not made into a new, empty database
+
+
+def test_the_editor_names_a_database_damaged_while_it_runs(editor):
+    ed = editor()
+    with ed.client() as client:
+        login(client)
+        assert client.get("/queue").status_code == 200
+        damage = sqlite3.connect(ed.db_path)  # the items table now points past the end of the file
+        damage.execute("PRAGMA writable_schema = ON")
+        version = damage.execute("PRAGMA schema_version").fetchone()[0]
+        damage.execute("UPDATE sqlite_schema SET rootpage = 999999 WHERE name = 'items'")
+        damage.execute(f"PRAGMA schema_version = {version + 1}")
+        damage.commit()
+        damage.close()
+        page = client.get("/queue")
+        assert page.status_code == 500 and "데이터베이스가 손상되었습니다" in page.text
+        assert str(ed.db_path) in page.text and "restore a backup" in page.text
+        api = client.get("/api/items")
+        assert api.status_code == 500 and "is damaged" in api.json()["error"]
