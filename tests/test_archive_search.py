@@ -95,10 +95,12 @@ def test_a_token_is_filed_under_each_of_its_pairs_and_a_character_alone():
 
 
 def test_the_bucket_hash_is_fnv1a_over_code_points_as_the_script_computes_it():
-    # the same numbers search.js's bucketOf gives (Math.imul, >>> 0)
+    # the same numbers search.js's bucketOf gives (Math.imul, >>> 0), taken from node
     assert search.bucket_of("", 1 << 32) == 0x811C9DC5
     assert search.bucket_of("a", 1 << 32) == 0xE40C292C
-    assert search.bucket_of("모델", 256) == search.bucket_of("모델", 1 << 32) % 256
+    # Hangul and a character past the BMP (code points, not UTF-16 halves), as node computes them
+    assert search.bucket_of("모델", 1 << 32) == 890769725 and search.bucket_of("모델", 256) == 61
+    assert search.bucket_of("🚀a", 32) == 26 and search.bucket_of("la", 256) == 222
     assert search.key_of("모델을") == "모델" and search.key_of("x") == "x" and search.key_of("🚀a") == "🚀a"
 
 

@@ -48,7 +48,7 @@ def test_real_page_golden_link_card_post():
     found = parse_author_feed(fixture_bytes(FEED), source_id="bsky-chriskenny")
     assert found.cursor == "2024-03-21T23:36:16.378Z"
     assert found.newest == "2025-05-05T01:30:18.253Z"
-    # recorded without filter=posts_no_replies: replies to others are dropped here too
+    # recorded without a filter: replies to others are dropped here too
     assert found.skipped == {"replies": 23, "reposts": 7}
     assert len(found.entries) == 20
     post = by_key(found)["https://bsky.app/profile/chriskenny.bsky.social/post/3lo7irc7njk2p"]
@@ -120,6 +120,37 @@ def test_a_malformed_facet_leaves_its_text_and_is_noted():
     assert "javascript" not in post.summary_html
 
 
+def test_hostile_fields_skip_their_piece_or_their_post_never_the_page():
+    good = bluesky_post_linking(PAPER)
+    bad_port = bluesky_post_linking("https://arxiv.org:99999/abs/2407.13623")  # port out of range
+    bad_host = bluesky_post_linking("https://[x/abs")  # a bracket that is no IPv6 address
+    bad_features = bluesky_post_linking(PAPER)
+    bad_features["post"]["record"]["facets"][0]["features"] = 1
+    odd_reply = bluesky_post_linking(PAPER)
+    odd_reply["post"]["record"]["reply"] = {"parent": "zzz", "root": 5}
+    out_of_calendar = bluesky_post_linking(PAPER)
+    out_of_calendar["post"]["record"]["createdAt"] = "0001-01-01T00:00:00+05:00"  # no UTC for it
+    for view, n in ((bad_port, 1), (bad_host, 2), (bad_features, 3), (odd_reply, 4), (out_of_calendar, 5)):
+        view["post"]["uri"] = view["post"]["uri"].rsplit("/", 1)[0] + f"/3lbad{n}"
+    found = parse_author_feed(page(good, bad_port, bad_host, bad_features, odd_reply, out_of_calendar), source_id="b")
+    # kept, with only their broken links dropped; the reply to an unreadable parent counts as a reply
+    kept = {entry.url.rsplit("/", 1)[1]: entry for entry in found.entries}
+    assert len(kept) == 5 and "3lbad4" not in kept and found.skipped["replies"] == 1
+    assert kept["3lbad1"].links == () and kept["3lbad2"].links == () and kept["3lbad3"].links == (PAPER,)
+    assert found.skipped["malformed link facets"] == 2 and found.skipped["link cards without a URL"] == 2
+    assert kept["3lbad5"].published is not None  # the record's date unusable: the index's date stands in
+
+
+def test_a_posts_title_reads_the_words_its_links_show():
+    entry = parse_author_feed(page(bluesky_post_linking(PAPER, label="이 논문")), source_id="b").entries[0]
+    assert entry.title == "어휘 크기에 대한 스케일링 법칙 논문, 꼭 읽어 보세요:"
+    short = bluesky_post_linking(PAPER, label="이 논문")
+    short["post"]["record"]["text"] = "이 논문 꼭 보세요"
+    short["post"]["record"]["facets"][0]["index"] = {"byteStart": 0, "byteEnd": len("이 논문".encode())}
+    entry = parse_author_feed(page(short), source_id="b").entries[0]
+    assert entry.title == "이 논문 꼭 보세요" and PAPER in entry.summary_text and PAPER in entry.links
+
+
 def test_a_deleted_quoted_post_and_a_card_without_url_are_noted():
     views = bluesky_feed()["feed"]
     quote = copy.deepcopy(views[21])  # a real quote post
@@ -171,7 +202,7 @@ def test_first_collect_reads_one_page_and_later_ones_page_back_to_what_was_seen(
     assert first.listing.state == {"handle": HANDLE, "newest": "2025-05-05T01:30:18.253Z"}
     assert "more than 1 page(s) of posts; older ones not fetched" in first.listing.note
     query = parse_qs(server.hits(path)[0].query)
-    assert query == {"actor": [HANDLE], "filter": ["posts_no_replies"], "limit": ["50"]}
+    assert query == {"actor": [HANDLE], "filter": ["posts_and_author_threads"], "limit": ["50"]}
 
     # a long gap: every page is new, so it pages on with the cursor, up to MAX_PAGES
     old = SourceHealth("bsky-chriskenny", "bluesky", state={"handle": HANDLE, "newest": "2020-01-01T00:00:00Z"})

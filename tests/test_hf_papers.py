@@ -87,6 +87,7 @@ def test_entries_without_an_arxiv_id_or_malformed_are_skipped_with_a_note():
     records = json.loads(fixture_bytes(JUNE))[:3]
     records[1]["paper"]["id"] = "hf-native-7f3a"  # a paper HF hosts itself: no arXiv paper to merge with
     records.append({"paper": "잘못된 항목"})
+    records[2]["publishedAt"] = records[2]["paper"]["publishedAt"] = "0001-01-01T00:00:00+05:00"  # no UTC
     found = parse_daily_papers(json.dumps(records).encode(), source_id="hf")
     assert [entry.key for entry in found.entries] == ["arxiv:2606.00467", "arxiv:2606.13594"]
     assert found.note == "1 entries without an arXiv id skipped; 1 malformed entries skipped"

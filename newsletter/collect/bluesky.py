@@ -1,6 +1,6 @@
 """Bluesky: followed accounts through the public AppView (no auth), pasted posts as snapshots.
 
-GET {api_url}/app.bsky.feed.getAuthorFeed?actor=HANDLE&filter=posts_no_replies pages back with
+GET {api_url}/app.bsky.feed.getAuthorFeed?actor=HANDLE&filter=posts_and_author_threads pages back with
 `cursor`; a run stops at the newest post the last run saw (its indexedAt, kept in the source's
 state) and after MAX_PAGES pages. A post becomes an item of its own (a static quote, as X
 posts are); its links (link facets, the external link card) go to `Entry.links`, so the
@@ -34,6 +34,9 @@ PAGE_SIZE = 50  # posts a request (the API allows 1-100)
 MAX_PAGES = 3  # a run reads at most this many pages; a first run reads one
 _LINK = "app.bsky.richtext.facet#link"
 _GONE = ("#viewNotFound", "#viewBlocked", "#viewDetached")  # a quoted post deleted, blocked or detached
+# What one post's fields can throw at us (a port out of range, a list where a dict belongs, a
+# date outside the calendar once in UTC): that post is skipped, never the source.
+_MALFORMED = (KeyError, TypeError, AttributeError, ValueError, OverflowError)
 
 
 class NotABlueskyPost(SourceError, ValueError):
@@ -84,10 +87,14 @@ def parse_author_feed(content: bytes, *, source_id: str, include_reposts: bool =
             skipped["malformed posts"] += 1
         elif str(reason.get("$type", "")).endswith("#reasonRepost") and not include_reposts:
             skipped["reposts"] += 1
-        elif _replies_to_another(post):
-            skipped["replies"] += 1
         else:
-            entry = post_entry(post, skipped)
+            try:
+                if _replies_to_another(post):
+                    skipped["replies"] += 1
+                    continue
+                entry = post_entry(post, skipped)
+            except _MALFORMED:
+                entry = None
             if entry is None:
                 skipped["malformed posts"] += 1
             else:
@@ -99,11 +106,12 @@ def parse_author_feed(content: bytes, *, source_id: str, include_reposts: bool =
 def _replies_to_another(post: dict) -> bool:
     """A reply to someone else's post; the author's own thread is kept (its later posts
     often carry the links)."""
-    reply = (post.get("record") or {}).get("reply") if isinstance(post.get("record"), dict) else None
+    reply = post["record"].get("reply") if isinstance(post.get("record"), dict) else None
     if not isinstance(reply, dict):
         return False
-    parent = str((reply.get("parent") or {}).get("uri") or "")
-    return not parent.startswith(f"at://{(post.get('author') or {}).get('did', '')}/")
+    parent = reply.get("parent") if isinstance(reply.get("parent"), dict) else {}
+    author = post.get("author") if isinstance(post.get("author"), dict) else {}
+    return not str(parent.get("uri") or "").startswith(f"at://{author.get('did', '')}/")
 
 
 def post_entry(post: dict, skipped: Counter[str]) -> Entry | None:
@@ -133,7 +141,9 @@ def post_entry(post: dict, skipped: Counter[str]) -> Entry | None:
     own = item_key(url)
     published = _time(str(record.get("createdAt") or "")) or _time(str(post.get("indexedAt") or ""))
     plain = re.sub(r"\n{3,}", "\n\n", "".join(s.text for s in segments)).strip()
-    first_line = next((line for line in plain.split("\n") if line.strip()), "")
+    # The title reads as the post does: a link's words ("our paper"), not its address.
+    shown = "".join(s.label if s.href else s.text for s in segments)
+    first_line = next((line for line in shown.split("\n") if line.strip()), "")
     parts = [f'<a href="{html.escape(s.href)}">{html.escape(s.label)}</a>' if s.href
              else html.escape(s.text).replace("\n", "<br>") for s in segments]
     return Entry(
@@ -152,13 +162,13 @@ def _segments(text: str, facets: Any, skipped: Counter[str]) -> list[_Segment]:
     links: list[tuple[int, int, str]] = []
     for facet in facets if isinstance(facets, list) else ():
         features = facet.get("features") if isinstance(facet, dict) else None
-        uris = [f.get("uri") for f in features or () if isinstance(f, dict) and f.get("$type") == _LINK]
+        uris = [f.get("uri") for f in (features if isinstance(features, list) else ())
+                if isinstance(f, dict) and f.get("$type") == _LINK]
         if not uris:
             continue  # a tag or a mention: not a link out
         index = facet.get("index") if isinstance(facet.get("index"), dict) else {}
         start, end, uri = index.get("byteStart"), index.get("byteEnd"), uris[0]
-        if (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data)
-                and isinstance(uri, str) and urlsplit(uri).scheme in ("http", "https") and urlsplit(uri).hostname):
+        if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(data) and _web_link(uri):
             links.append((start, end, uri))
         else:
             skipped["malformed link facets"] += 1
@@ -192,7 +202,7 @@ def _embed_links(view: Any, raw: Any, meta: dict, skipped: Counter[str]) -> list
     if "embed.external" in kind:
         external = embed.get("external") if isinstance(embed.get("external"), dict) else {}
         uri = external.get("uri")
-        if not (isinstance(uri, str) and urlsplit(uri).scheme in ("http", "https") and urlsplit(uri).hostname):
+        if not _web_link(uri):
             skipped["link cards without a URL"] += 1
             return []
         meta["card"] = {"uri": uri, "title": clean_text(str(external.get("title") or ""))}
@@ -209,12 +219,24 @@ def _quote(quoted: Any, meta: dict, skipped: Counter[str]) -> None:
         meta["quoted_uri"] = str(quoted["uri"])
 
 
+def _web_link(uri: object) -> bool:
+    """An http(s) URL with a host and a usable port: what may become a link and a mention."""
+    if not isinstance(uri, str):
+        return False
+    try:
+        parts = urlsplit(uri)
+        parts.port  # raises for a port out of range or not a number
+    except ValueError:  # also "https://[x": a bracketed host that is no IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _time(value: str) -> datetime | None:
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, AttributeError, OverflowError):  # OverflowError: year 1 at +05:00 has no UTC
         return None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 def _load(content: bytes, source_id: str) -> dict:
@@ -242,7 +264,9 @@ async def collect(source: SourceConfig, http: HttpClient, health: SourceHealth, 
     newest, cursor, etag, last_modified = since, "", None, None
     pages = MAX_PAGES if since else 1
     for page in range(pages):
-        params = {"actor": handle, "filter": "posts_no_replies", "limit": str(PAGE_SIZE)}
+        # posts_and_author_threads, not posts_no_replies: the account's own thread replies
+        # are where a "🧵" puts its links; replies to others are dropped here and above.
+        params = {"actor": handle, "filter": "posts_and_author_threads", "limit": str(PAGE_SIZE)}
         if cursor:
             params["cursor"] = cursor
         first = page == 0
@@ -283,7 +307,10 @@ def parse_thread(content: bytes, *, url: str) -> Entry:
     kind = str(thread.get("$type", ""))
     if kind.endswith(("#notFoundPost", "#blockedPost")):
         raise ParseError("Bluesky has no such post (deleted, or not public)", source_id="bluesky-post", url=url)
-    entry = post_entry(thread.get("post"), Counter()) if isinstance(thread.get("post"), dict) else None
+    try:
+        entry = post_entry(thread.get("post"), Counter()) if isinstance(thread.get("post"), dict) else None
+    except _MALFORMED as e:
+        raise ParseError(f"the post is malformed ({type(e).__name__}: {e})", source_id="bluesky-post", url=url) from e
     if entry is None:
         raise ParseError("getPostThread answer holds no post", source_id="bluesky-post", url=url)
     return entry

@@ -46,7 +46,7 @@ def parse_daily_papers(content: bytes, *, source_id: str) -> Listing:
             continue
         try:
             entry = _entry(record, paper, found[0])
-        except (KeyError, TypeError, AttributeError, ValueError):
+        except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
             entry = None
         if entry is None:
             skipped["malformed entries"] += 1
@@ -115,9 +115,9 @@ def _date(value: Any) -> datetime | None:
         return None
     try:
         stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: year 1 at +05:00 has no UTC
         return None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
 async def collect(source: SourceConfig, http: HttpClient, health: SourceHealth, settings: Settings,
