@@ -35,11 +35,15 @@ _BSKY_POST_RE = re.compile(r"^/profile/(?P<actor>[A-Za-z0-9._:%-]{3,253})/post/(
 def canonical_url(url: str) -> str:
     """The form of a URL used to recognise the same page: scheme and host lowercased,
     default port, fragment and tracking parameters dropped. `www.` is kept: some sites
-    serve different things with and without it."""
-    parts = urlsplit(url.strip())
+    serve different things with and without it. Never raises: a URL urllib cannot take
+    apart (a port out of range, "https://[x") is its own key, as it came."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [
@@ -59,8 +63,12 @@ def arxiv_id(text: str) -> tuple[str, str] | None:
     text = text.strip()
     match = _ARXIV_ID_RE.match(text)
     if not match and "://" in text:
-        parts = urlsplit(text)
-        if (parts.hostname or "").lower() in _ARXIV_HOSTS:
+        try:
+            parts = urlsplit(text)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # "https://[x": not a URL, so not an arXiv one
+            return None
+        if host in _ARXIV_HOSTS:
             match = _ARXIV_PATH_RE.match(parts.path)
     if not match:
         return None
@@ -117,17 +125,20 @@ def hf_paper_id(url: str) -> str | None:
 
 def item_key(url: str) -> str:
     """The canonical key of what a URL points at: `arxiv:<id>` (an arXiv or Hugging Face paper
-    page), `x:<status id>`, else the canonical URL (a Bluesky post's with its handle lower-cased)."""
+    page), `x:<status id>`, else the canonical URL (a Bluesky post's with its handle lower-cased).
+    Never raises, like canonical_url."""
     found = arxiv_id(url) if "arxiv" in url.lower() else None
     if found:
         return f"arxiv:{found[0]}"
-    if paper := hf_paper_id(url):
-        return f"arxiv:{paper}"
-    post = x_status(url)
-    if post:
-        return f"x:{post[1]}"
-    if skeet := bluesky_post(url):  # handles are case-insensitive; the web app's own form
-        return f"https://bsky.app/profile/{skeet[0]}/post/{skeet[1]}"
+    try:
+        if paper := hf_paper_id(url):
+            return f"arxiv:{paper}"
+        if post := x_status(url):
+            return f"x:{post[1]}"
+        if skeet := bluesky_post(url):  # handles are case-insensitive; the web app's own form
+            return f"https://bsky.app/profile/{skeet[0]}/post/{skeet[1]}"
+    except ValueError:  # urllib cannot take it apart: see canonical_url
+        return url.strip()
     return canonical_url(url)
 
 

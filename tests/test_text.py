@@ -17,6 +17,10 @@ from newsletter.text import (arxiv_id, canonical_url, html_to_text, item_key, no
      "https://openai.com/index/gpt-4o/"),
     ("https://www.example.com/a?id=3&fbclid=abc&ref=hn", "https://www.example.com/a?id=3"),
     ("https://example.com", "https://example.com/"),
+    # what urllib cannot take apart is its own key, never an exception in a collector
+    ("https://arxiv.org:99999/abs/x", "https://arxiv.org:99999/abs/x"),
+    ("https://[x/abs ", "https://[x/abs"),
+    ("http://a.example:abc/", "http://a.example:abc/"),
 ])
 def test_item_keys(url, key):
     assert item_key(url) == key

@@ -27,6 +27,9 @@ def test_huge_ids_and_page_numbers_are_not_found_or_clamped_never_500(editor):
         assert reordered.status_code == 400 and "item id" in reordered.json()["error"]
         composed = client.post("/api/issue/remove", headers=headers, json={"id": int(HUGE)})
         assert composed.status_code in (400, 404)
+        for pasted in ("https://[x/abs", "http://a.example:99999/", "https://bsky.app:abc/profile/a/post/b"):
+            added = client.post("/api/add-url", headers=headers, json={"url": pasted})
+            assert added.status_code == 400 and "not a usable URL" in added.json()["error"], pasted
 
 
 def test_json_of_the_wrong_type_is_refused_with_the_field_named(editor):

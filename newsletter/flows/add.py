@@ -91,6 +91,10 @@ async def add_by_url(desk: Curation, settings: Settings, http: HttpFactory, raw:
     if section and section not in desk.sections.order:
         raise InputError(f"unknown section {section!r}")
     url = normalise_input(raw)
+    try:
+        urlsplit(url).port  # a port out of range, a broken [host]: urllib's ValueError
+    except ValueError as e:
+        raise InputError(f"not a usable URL ({e}): {url[:200]}") from e
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise RefusedAddress(f"only http(s) URLs can be added, not {urlsplit(url).scheme}: {url[:200]}")
     key = item_key(url)
